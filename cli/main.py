@@ -1,0 +1,124 @@
+"""`digitflow`: one entry point for every role and tool. Heavy imports happen per command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Declare every subcommand; see ../shared/docs/interface.md for the contract."""
+    p = argparse.ArgumentParser(
+        prog="digitflow",
+        description="Live hand-drawn digit recognition on a Redis/Celery queue.",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = sub.add_parser("up", help="start Redis (embedded if needed), workers, trainer and web")
+    up.add_argument("--port", type=int, default=None, help="web port (default $PORT or 5000)")
+    up.add_argument("--host", default=None, help="web bind address (default 127.0.0.1)")
+    up.add_argument("--workers", type=int, default=1, help="inference workers (default 1)")
+
+    web = sub.add_parser("web", help="run the Flask-SocketIO web server")
+    web.add_argument("--port", type=int, default=None, help="default $PORT or 5000")
+    web.add_argument("--host", default=None, help="default 127.0.0.1")
+
+    wk = sub.add_parser("worker", help="run one Celery inference worker (queue 'inference')")
+    wk.add_argument("--concurrency", type=int, default=8,
+                    help="task threads feeding the shared micro-batcher (default 8)")
+    wk.add_argument("--name", default=None, help="Celery node name, e.g. worker1@%%h")
+
+    tr = sub.add_parser("trainer", help="run the Celery trainer (queue 'training', concurrency 1)")
+    tr.add_argument("--name", default=None, help="Celery node name")
+
+    train = sub.add_parser("train", help="train a model in-process and publish it")
+    train.add_argument("--data", default=None, help="MNIST folder (default $MNIST_DIR)")
+    train.add_argument("--epochs", type=int, default=None, help="epochs (default: the budget)")
+    train.add_argument("--limit", type=int, default=None,
+                       help="train on the first N images only (smoke tests)")
+    train.add_argument("--out", default="var/plots", help="where to save the plots")
+    train.add_argument("--activate", choices=["gate", "always", "never"], default="gate",
+                       help="activate if accuracy >= active - 0.1 points (default), always, never")
+
+    pr = sub.add_parser("predict", help="classify PNG/JPEG/.npy files locally, no server")
+    pr.add_argument("files", nargs="+", metavar="FILE")
+    pr.add_argument("--json", action="store_true", help="one JSON object per line and file")
+    pr.add_argument("--model", type=int, default=None, help="version (default: active)")
+
+    sb = sub.add_parser("submit", help="batch-submit files or folders through the API")
+    sb.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+    sb.add_argument("--server", default="http://127.0.0.1:5000", help="digitflow web URL")
+    sb.add_argument("--json", action="store_true", help="print results as JSON lines")
+
+    sub.add_parser("models", help="list model versions (the active one is marked)")
+    act = sub.add_parser("activate", help="make VERSION the active model (promote or roll back)")
+    act.add_argument("version", type=int)
+
+    ev = sub.add_parser("eval", help="accuracy and confusion matrix on the MNIST test set")
+    ev.add_argument("--data", default=None, help="MNIST folder (default $MNIST_DIR)")
+    ev.add_argument("--model", type=int, default=None, help="version (default: active)")
+    ev.add_argument("--out", default="var/plots", help="where to save the confusion matrix PNG")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run one command; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    cmd = args.command
+    if cmd == "up":
+        from cli.up import run_up
+        from shared.settings import get_settings
+
+        s = get_settings()
+        return run_up(port=args.port or s.port, workers=args.workers, host=args.host or s.host)
+    if cmd == "web":
+        from webapp.server import serve
+
+        return serve(port=args.port, host=args.host)
+    if cmd == "worker":
+        from worker.run import run_worker
+
+        return run_worker(concurrency=args.concurrency, name=args.name)
+    if cmd == "trainer":
+        from trainer.run import run_trainer
+
+        return run_trainer(name=args.name)
+    if cmd == "train":
+        from cli.train_cmd import train
+
+        return train(data=args.data, epochs=args.epochs, limit=args.limit, out=args.out,
+                     activate=args.activate)
+    if cmd == "eval":
+        from cli.train_cmd import evaluate
+
+        return evaluate(data=args.data, version=args.model, out=args.out)
+    if cmd == "predict":
+        from cli.predict_cmd import predict
+
+        return predict(args.files, as_json=args.json, version=args.model)
+    if cmd == "submit":
+        from cli.submit_cmd import submit
+
+        return submit(args.paths, server=args.server, as_json=args.json)
+    if cmd in ("models", "activate"):
+        from cli.models_cmd import activate, list_models
+
+        return list_models() if cmd == "models" else activate(args.version)
+    raise AssertionError(cmd)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The single Celery app, shared by the web process (as a client), the workers and the trainer.
+
+The web process imports this module only to *send* tasks by name, so nothing here may import
+TensorFlow; the task modules listed in `include` are imported by worker processes alone.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from shared.settings import Settings, get_settings
+
+INFERENCE_QUEUE = "inference"
+TRAINING_QUEUE = "training"
+
+TASK_ROUTES = {
+    "worker.tasks.*": {"queue": INFERENCE_QUEUE},
+    "trainer.tasks.*": {"queue": TRAINING_QUEUE},
+}
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    """Build the Celery app from settings: JSON only, late acks, explicit queue routing."""
+    settings = settings or get_settings()
+    app = Celery("digitflow", include=["worker.tasks", "trainer.tasks"])
+    app.conf.update(
+        broker_url=settings.redis_url,
+        result_backend=settings.redis_url,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        result_accept_content=["json"],
+        task_routes=TASK_ROUTES,
+        task_default_queue=INFERENCE_QUEUE,
+        # A worker killed mid-task must not lose the task: ack only after it ran, and
+        # requeue when the worker process dies.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=4,
+        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        result_expires=settings.batch_ttl_s,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        task_track_started=False,
+    )
+    return app
+
+
+celery_app = make_celery()

@@ -1,0 +1,49 @@
+"""The one typed configuration object, read from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_ADMIN_TOKEN = "dev-admin-token"
+
+
+class Settings(BaseSettings):
+    """Every knob of digitflow; each field maps to an upper-case environment variable."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    env: str = "development"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    model_store: str = "var/models"
+    model_cache: str = "var/cache/models"
+    admin_token: str = DEV_ADMIN_TOKEN
+    mnist_dir: str | None = None
+    port: int = 5000
+    host: str = "127.0.0.1"
+
+    predict_timeout_s: float = 10.0
+    max_request_bytes: int = 8 * 1024 * 1024
+    max_side: int = 1024
+    min_side: int = 8
+    max_image_side: int = 4096
+    max_batch_items: int = 20_000
+    batch_chunk_size: int = 256
+    batch_ttl_s: int = 24 * 3600
+    feedback_cap: int = 20_000
+    visibility_timeout_s: int = 120
+    swap_check_interval_s: float = 0.5
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_outside_dev(self) -> Settings:
+        """Fail fast: a production deployment must never run with the published dev token."""
+        if self.env != "development" and self.admin_token == DEV_ADMIN_TOKEN:
+            raise ValueError("ADMIN_TOKEN must be set when ENV is not 'development'")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Build settings once per process; tests call `get_settings.cache_clear()` to re-read."""
+    return Settings()
