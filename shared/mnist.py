@@ -64,7 +64,9 @@ def parse_idx_images(raw: bytes) -> np.ndarray:
     if magic != IMAGES_MAGIC:
         raise DatasetError(f"not an IDX image file: magic {magic}, expected {IMAGES_MAGIC}")
     if len(raw) != 16 + n * rows * cols:
-        raise DatasetError(f"IDX image file holds {len(raw) - 16} bytes, header says {n}x{rows}x{cols}")
+        raise DatasetError(
+            f"IDX image file holds {len(raw) - 16} bytes, header says {n}x{rows}x{cols}"
+        )
     return np.frombuffer(raw, np.uint8, offset=16).reshape(n, rows, cols)
 
 

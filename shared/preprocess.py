@@ -48,7 +48,9 @@ def pixels_to_array(
         try:
             arr = np.asarray(pixels, dtype=np.float32)
         except (ValueError, TypeError):
-            raise InvalidInput("pixels rows must all have the same length and hold only numbers")
+            raise InvalidInput(
+                "pixels rows must all have the same length and hold only numbers"
+            ) from None
     if arr.ndim != 2:
         raise InvalidInput(f"pixels must be 2-D (rows of numbers), got {arr.ndim} dimensions")
     h, w = arr.shape
@@ -79,7 +81,7 @@ def image_bytes_from_data_url(data: Any, max_bytes: int = MAX_IMAGE_BYTES) -> by
     try:
         return base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput("image is not valid base64")
+        raise InvalidInput("image is not valid base64") from None
 
 
 def image_to_array(raw: bytes, max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
@@ -99,7 +101,7 @@ def image_to_array(raw: bytes, max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
     except InvalidInput:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidInput("image is corrupt or not a PNG/JPEG")
+        raise InvalidInput("image is corrupt or not a PNG/JPEG") from None
     return _ink_from_image(img)
 
 
@@ -143,11 +145,11 @@ def load_file(path: str | Path) -> np.ndarray:
             return pixels_to_array(np.load(path, allow_pickle=False))
         return image_to_array(path.read_bytes())
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}")
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     except ValueError as exc:
         if isinstance(exc, InvalidInput):
             raise
-        raise InvalidInput(f"{path} is not a valid .npy array: {exc}")
+        raise InvalidInput(f"{path} is not a valid .npy array: {exc}") from None
 
 
 # ---------------------------------------------------------------- MNIST-style normalisation

@@ -1,0 +1,114 @@
+"""Start real digitflow processes (Celery workers, web server) for integration tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from cli.embedded_redis import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start_role(role: str, env: dict[str, str], log_dir: Path, *args: str) -> subprocess.Popen:
+    """Run `digitflow <role> ...` as a child process with its output in a log file."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    name = "-".join([role, *[a.strip("-").replace("@", "_") for a in args]])[:60]
+    out = open(log_dir / f"{name}.log", "ab")
+    return subprocess.Popen(
+        [sys.executable, "-m", "cli.main", role, *args],
+        cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+    """Stop a child and its process group; SIGKILL if it does not go in time."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout)
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(5)
+
+
+@dataclass
+class Stack:
+    """A running system: web server URL, Redis URL, env shared by every child."""
+
+    url: str
+    redis_url: str
+    env: dict[str, str]
+    log_dir: Path
+    store: str
+    web: subprocess.Popen | None = None
+    workers: list[subprocess.Popen] = field(default_factory=list)
+    others: list[subprocess.Popen] = field(default_factory=list)
+
+    def start_worker(self, name: str, concurrency: int = 8) -> subprocess.Popen:
+        proc = start_role("worker", self.env, self.log_dir, "--name", f"{name}@test",
+                          "--concurrency", str(concurrency))
+        self.workers.append(proc)
+        return proc
+
+    def start_trainer(self) -> subprocess.Popen:
+        proc = start_role("trainer", self.env, self.log_dir, "--name", "trainer@test")
+        self.others.append(proc)
+        return proc
+
+    def healthz(self) -> dict:
+        return requests.get(f"{self.url}/healthz", timeout=5).json()
+
+    def wait_ready(self, workers: int = 1, timeout: float = 180.0) -> dict:
+        """Block until the web server answers and `workers` workers have a model loaded."""
+        deadline = time.monotonic() + timeout
+        last: object = None
+        while time.monotonic() < deadline:
+            for proc in [self.web, *self.workers]:
+                if proc is not None and proc.poll() is not None:
+                    raise RuntimeError(f"a child exited early ({proc.args}); see {self.log_dir}")
+            try:
+                last = self.healthz()
+                if last.get("workers", 0) >= workers:
+                    return last  # type: ignore[return-value]
+            except requests.RequestException as exc:
+                last = exc
+            time.sleep(0.5)
+        raise TimeoutError(f"stack not ready after {timeout}s: {last}; logs in {self.log_dir}")
+
+    def close(self) -> None:
+        for proc in [*self.workers, *self.others, self.web]:
+            if proc is not None:
+                stop(proc)
+
+
+def start_stack(redis_url: str, tmp: Path, workers: int = 1, **extra_env: str) -> Stack:
+    """Start the web server and `workers` inference workers against `redis_url`."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "MODEL_STORE": str(tmp / "models"),
+        "MODEL_CACHE": str(tmp / "cache"),
+        "ADMIN_TOKEN": "test-admin-token",
+        "PORT": str(port),
+        "PYTHONUNBUFFERED": "1",
+        **extra_env,
+    }
+    stack = Stack(url=f"http://127.0.0.1:{port}", redis_url=redis_url, env=env,
+                  log_dir=tmp / "logs", store=env["MODEL_STORE"])
+    stack.web = start_role("web", env, stack.log_dir, "--port", str(port))
+    for i in range(workers):
+        stack.start_worker(f"w{i + 1}")
+    return stack

@@ -1,0 +1,74 @@
+"""The retraining task: MNIST plus user feedback, gated publish, live progress events.
+
+It runs on the `training` queue, which one trainer consumes with concurrency 1. It is acked
+on receipt (not late): a multi-minute job must not be redelivered by the broker's visibility
+timeout, and a killed run has published nothing, so the active model stays untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import numpy as np
+from celery import shared_task
+
+from shared import events
+from shared.model_store import open_store
+from shared.redis_keys import FEEDBACK_LIST
+from shared.settings import get_settings
+from trainer import jobs
+
+log = logging.getLogger(__name__)
+
+
+def load_feedback(limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The user-labelled drawings, already preprocessed by the web process."""
+    rows = events.redis_client().lrange(FEEDBACK_LIST, 0, limit - 1)
+    if not rows:
+        return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
+    records = [json.loads(r) for r in rows]
+    digits = np.asarray([r["digit"] for r in records], dtype=np.uint8)
+    labels = np.asarray([r["label"] for r in records], dtype=np.uint8)
+    return digits, labels
+
+
+@shared_task(name="trainer.tasks.retrain", acks_late=False)
+def retrain(job_id: str, epochs: int | None = None) -> dict[str, Any]:
+    """Train, evaluate, publish (gated) and announce; progress goes to the job's room."""
+    from trainer.training import publish_with_gate, train_model
+
+    settings = get_settings()
+    r = events.redis_client()
+    digits, labels = load_feedback(settings.feedback_cap)
+    jobs.save_job(r, job_id, status="running", progress=0.0, n_feedback=int(len(labels)))
+    log.info("training job %s: %d feedback drawings", job_id, len(labels))
+
+    def on_epoch(epoch: int, total: int, metrics: dict[str, float]) -> None:
+        job = jobs.load_job(r, job_id) or {}
+        history = [*job.get("history", []), {"epoch": epoch, **metrics}]
+        jobs.save_job(r, job_id, progress=epoch / total, metrics=metrics, history=history,
+                      epoch=epoch, epochs=total)
+        jobs.refresh_lock(r, job_id)
+        events.emit("train_progress", {"job_id": job_id, "epoch": epoch, "epochs": total,
+                                       "metrics": metrics, "status": "running"}, to=job_id)
+
+    try:
+        result = train_model(settings.mnist_dir, epochs=epochs, extra=(digits, labels),
+                             on_epoch=on_epoch, progress=False)
+        version, status, reason = publish_with_gate(open_store(), result, policy="gate")
+        if status == "active":
+            events.announce_activation(version)
+        final = {"status": "done" if status != "rejected" else "rejected", "version": version,
+                 "progress": 1.0, "test_accuracy": result.test_accuracy, "message": reason}
+        jobs.save_job(r, job_id, **final)
+        log.info("training job %s finished: version %s %s", job_id, version, status)
+    except Exception as exc:
+        log.exception("training job %s failed", job_id)
+        final = {"status": "failed", "version": None, "message": str(exc)}
+        jobs.save_job(r, job_id, **final)
+    finally:
+        jobs.release_lock(r, job_id)
+    events.emit("train_progress", {"job_id": job_id, **final}, to=job_id)
+    return final

@@ -1,0 +1,51 @@
+"""Flask extensions and clients bound in the factory, as Flask's own patterns do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from celery import Celery
+from flask import Flask, current_app
+from flask_socketio import SocketIO
+
+from shared.celery_app import make_celery
+from shared.model_store import ModelStore
+from shared.settings import Settings
+
+socketio = SocketIO()
+
+
+def init_extensions(app: Flask, settings: Settings) -> None:
+    """Bind Socket.IO (with the Redis message queue workers emit through) and the clients."""
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=settings.redis_url,
+        max_http_buffer_size=settings.max_request_bytes,
+        cors_allowed_origins=None,
+    )
+    app.extensions["redis"] = redis.Redis.from_url(settings.redis_url)
+    app.extensions["celery"] = make_celery(settings)
+    app.extensions["store"] = ModelStore(settings.model_store)
+
+
+def settings() -> Settings:
+    return current_app.config["SETTINGS"]
+
+
+def redis_client() -> redis.Redis:
+    return current_app.extensions["redis"]
+
+
+def celery() -> Celery:
+    return current_app.extensions["celery"]
+
+
+def store() -> ModelStore:
+    return current_app.extensions["store"]
+
+
+def send(task: str, *args: Any, **kwargs: Any) -> Any:
+    """Send a task by name: the web process never imports the task code (or TensorFlow)."""
+    return celery().send_task(task, args=args, kwargs=kwargs)
