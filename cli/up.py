@@ -58,6 +58,14 @@ def _ensure_logging() -> None:
         )
     if log.getEffectiveLevel() > logging.INFO:
         log.setLevel(logging.INFO)
+    if not out_log.handlers:
+        # Children already stamp level and logger name; ours would only add noise, so their
+        # lines get a plain honcho-like "time role | line" format.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
+        out_log.addHandler(handler)
+        out_log.propagate = False
+        out_log.setLevel(logging.INFO)
 
 
 def _port_free(port: int) -> bool:

@@ -13,6 +13,10 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     "dense": 128,
     "dropout": 0.25,
     "dense_dropout": 0.4,
+    # Keras' default 0.99 leaves 0.99**steps of the initial moving variance (1.0) in place: after
+    # one epoch (469 steps) that is still 3x the real conv1 variance and test accuracy drops to
+    # ~87%. 0.95 forgets it within ~150 steps, so short retrains are served correctly too.
+    "bn_momentum": 0.95,
 }
 
 
@@ -27,15 +31,15 @@ def build_model(hparams: dict[str, Any] | None = None) -> Any:
         [
             keras.Input(shape=(28, 28, 1)),
             layers.Conv2D(f1, 3, activation="relu"),
-            layers.BatchNormalization(),
+            layers.BatchNormalization(momentum=hp["bn_momentum"]),
             layers.Conv2D(f2, 3, activation="relu"),
-            layers.BatchNormalization(),
+            layers.BatchNormalization(momentum=hp["bn_momentum"]),
             layers.MaxPooling2D(),
             layers.Dropout(hp["dropout"]),
             layers.Conv2D(f3, 3, activation="relu"),
-            layers.BatchNormalization(),
+            layers.BatchNormalization(momentum=hp["bn_momentum"]),
             layers.Conv2D(f4, 3, activation="relu"),
-            layers.BatchNormalization(),
+            layers.BatchNormalization(momentum=hp["bn_momentum"]),
             layers.MaxPooling2D(),
             layers.Dropout(hp["dropout"]),
             layers.Flatten(),

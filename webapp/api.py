@@ -14,6 +14,7 @@ from shared.events import announce_activation
 from shared.model_store import StoreError
 from shared.preprocess import InvalidInput, decode_payload, to_mnist
 from shared.redis_keys import FEEDBACK_LIST, PREFIX
+from shared.wire import pack
 from webapp.auth import require_admin
 from webapp.extensions import redis_client, send, settings, store
 from webapp.requests_json import json_object, uploaded_image_item
@@ -37,16 +38,15 @@ def item_from_request(extra: set[str] = frozenset()) -> tuple[dict, dict]:
 def predict():  # type: ignore[no-untyped-def]
     """Classify one drawing on a worker; 504 if no worker answers in time."""
     item, _ = item_from_request()
-    decode_payload(item)  # validate here, before anything is queued
+    ink = decode_payload(item)  # validate here, before anything is queued
     started = time.perf_counter()
-    pending = send("worker.tasks.predict", item)
+    pending = send("worker.tasks.predict", pack(item, ink))
     try:
         result = pending.get(timeout=settings().predict_timeout_s)
     except CeleryTimeout:
         pending.revoke()
         return jsonify(error="no worker answered in time; try again"), 504
-    finally:
-        pending.forget() if pending.ready() else None
+    pending.forget()  # the result was read; do not keep it in Redis
     if "error" in result:
         return jsonify(result), 400
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)

@@ -15,6 +15,7 @@ from flask_socketio import emit, join_room
 
 from shared.preprocess import InvalidInput, decode_payload
 from shared.redis_keys import latest_seq
+from shared.wire import pack
 from webapp.extensions import redis_client, send, socketio, store
 
 log = logging.getLogger(__name__)
@@ -31,13 +32,13 @@ def _on_draw(data: Any) -> None:
         if not isinstance(seq, int) or isinstance(seq, bool):
             raise InvalidInput("draw needs an integer 'seq'")
         item = {k: v for k, v in data.items() if k != "seq"}
-        decode_payload(item)  # validate before queueing
+        ink = decode_payload(item)  # validate before queueing
     except InvalidInput as exc:
         log.info("rejected draw from %s: %s", request.sid, exc)
         emit("error", {"seq": seq if isinstance(seq, int) else None, "error": str(exc)})
         return
     redis_client().set(latest_seq(request.sid), seq, ex=SEQ_TTL_S)
-    send("worker.tasks.classify_frame", request.sid, seq, item, time.time())
+    send("worker.tasks.classify_frame", request.sid, seq, pack(item, ink), time.time())
 
 
 def _on_subscribe(data: Any) -> None:

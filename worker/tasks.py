@@ -14,29 +14,56 @@ import numpy as np
 from celery import shared_task
 
 from shared import events
+from shared.batches import record_results
 from shared.classifier import prediction_dict
-from shared.preprocess import InvalidInput, decode_payload, to_mnist
+from shared.preprocess import InvalidInput, to_mnist
 from shared.redis_keys import COALESCED_COUNTER, latest_seq
+from shared.settings import get_settings
+from shared.wire import unpack
 from worker.runtime import get_runtime
 
 log = logging.getLogger(__name__)
 
 
-def classify_item(item: dict[str, Any], with_image: bool = False) -> dict[str, Any]:
-    """One payload to one prediction dict (or `{"error": ...}`), through the batcher."""
-    try:
-        digit = to_mnist(decode_payload(item))
-    except InvalidInput as exc:
-        return {"error": str(exc)}
+def prepare(item: Any) -> np.ndarray | None:
+    """Wire item -> MNIST-style digit (None when empty); raises InvalidInput."""
+    return to_mnist(unpack(item))
+
+
+def classify_items(items: list[Any], with_image: bool = False) -> list[dict[str, Any]]:
+    """Classify many items in one forward pass; each gets a prediction or its own error."""
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    digits: list[np.ndarray] = []
+    slots: list[int] = []
+    for i, item in enumerate(items):
+        try:
+            digit = prepare(item)
+        except InvalidInput as exc:
+            results[i] = {"error": str(exc)}
+            continue
+        except Exception as exc:  # a decoder bug must not cost the other items
+            log.exception("unexpected failure decoding item %d", i)
+            results[i] = {"error": f"could not read this item ({type(exc).__name__})"}
+            continue
+        if digit is None:
+            results[i] = prediction_dict(None, None)
+            if with_image:
+                results[i]["image28"] = np.zeros((28, 28), np.uint8).tolist()
+        else:
+            digits.append(digit)
+            slots.append(i)
     runtime = get_runtime()
-    if digit is None:
-        result = prediction_dict(None, runtime.holder.current().version)
-    else:
-        probs, version = runtime.batcher.classify(digit[None])
-        result = prediction_dict(probs[0], version)
-    if with_image:
-        result["image28"] = (digit if digit is not None else np.zeros((28, 28), np.uint8)).tolist()
-    return result
+    version = runtime.holder.current().version
+    if digits:
+        probs, version = runtime.batcher.classify(np.stack(digits))
+        for row, i in enumerate(slots):
+            results[i] = prediction_dict(probs[row], version)
+            if with_image:
+                results[i]["image28"] = digits[row].tolist()
+    for res in results:
+        if res is not None and "digit" in res and res["model_version"] is None:
+            res["model_version"] = version
+    return results  # type: ignore[return-value]
 
 
 def is_stale(sid: str, seq: int) -> bool:
@@ -46,12 +73,12 @@ def is_stale(sid: str, seq: int) -> bool:
 
 
 @shared_task(name="worker.tasks.classify_frame", ignore_result=True)
-def classify_frame(sid: str, seq: int, item: dict[str, Any], sent_at: float | None = None) -> None:
+def classify_frame(sid: str, seq: int, item: Any, sent_at: float | None = None) -> None:
     """A live `draw` frame: answer that client only, skipping frames already superseded."""
     if is_stale(sid, seq):
         events.redis_client().incr(COALESCED_COUNTER)
         return
-    result = classify_item(item, with_image=True)
+    result = classify_items([item], with_image=True)[0]
     if "error" in result:
         log.info("rejected frame seq=%s from %s: %s", seq, sid, result["error"])
         events.emit("error", {"seq": seq, "error": result["error"]}, to=sid)
@@ -63,6 +90,24 @@ def classify_frame(sid: str, seq: int, item: dict[str, Any], sent_at: float | No
 
 
 @shared_task(name="worker.tasks.predict")
-def predict(item: dict[str, Any]) -> dict[str, Any]:
+def predict(item: Any) -> dict[str, Any]:
     """REST `/api/predict`: the prediction travels back through the result backend."""
-    return classify_item(item)
+    return classify_items([item])[0]
+
+
+@shared_task(name="worker.tasks.classify_chunk", ignore_result=True)
+def classify_chunk(batch_id: str, indices: list[int], items: list[Any]) -> None:
+    """One chunk of a batch: one forward pass, idempotent result writes, a progress event."""
+    if len(indices) != len(items):
+        log.error("chunk of batch %s is malformed: %d indices, %d items", batch_id,
+                  len(indices), len(items))
+        return
+    started = time.perf_counter()
+    results = classify_items(items)
+    done, total = record_results(events.redis_client(), batch_id, dict(zip(indices, results,
+                                                                           strict=True)),
+                                 get_settings().batch_ttl_s)
+    events.emit("batch_progress", {"batch_id": batch_id, "done": done, "total": total},
+                to=batch_id)
+    log.info("batch %s: %d items in %.1f ms (%d/%d done)", batch_id, len(items),
+             (time.perf_counter() - started) * 1000, done, total)

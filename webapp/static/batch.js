@@ -32,6 +32,7 @@
   let finished = false;
   let pollTimer = null;
   let uploading = false;
+  let skippedNote = "";  // "(skipped N non-image files)" for the status line
 
   // ---------------------------------------------------------------- socket
   const socket = io();
@@ -193,6 +194,7 @@
     const form = new FormData();
     files.forEach((f) => form.append("images", f, nameOf(f).split("/").pop()));
     const note = skipped ? ` (skipped ${skipped} non-image file${skipped > 1 ? "s" : ""})` : "";
+    skippedNote = note;
     statusEl.textContent = `Uploading ${files.length} image${files.length > 1 ? "s" : ""}…${note}`;
 
     const xhr = new XMLHttpRequest();
@@ -288,7 +290,7 @@
     if (body.status === "done") {
       progress.value = progress.max;
       statusEl.textContent = `Done: ${body.total ?? files.length} images` +
-        (errors ? `, ${errors} could not be classified.` : ".");
+        (errors ? `, ${errors} could not be classified.` : ".") + skippedNote;
     } else {
       statusEl.textContent = `Batch failed${body.error ? `: ${body.error}` : "."}`;
     }

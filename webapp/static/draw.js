@@ -465,7 +465,7 @@
     socket.emit("subscribe", { job_id: jobId });
     // Polling is the fallback when events are missed (e.g. while reconnecting).
     clearInterval(pollTimer);
-    pollTimer = setInterval(pollJob, TRAIN_POLL_MS);
+    pollTimer = setInterval(() => pollJob(false), TRAIN_POLL_MS);
   }
 
   function fmt(x, digits) {
@@ -488,6 +488,7 @@
     else text = "Training failed.";
     if (message) text += ` ${message}`;
     trainStatus.textContent = text;
+    pollJob(true); // one last fetch so the chart shows every epoch
     if (admin.open) loadModels();
   }
 
@@ -504,17 +505,25 @@
     }
   });
 
-  async function pollJob() {
-    if (!trainJob || trainDone) return;
+  // The server's history is complete, while events may have been missed (e.g. when
+  // following a job that started before we subscribed): prefer it unless it is behind.
+  function mergeHistory(history) {
+    if (Array.isArray(history) && history.length >= trainHistory.filter(Boolean).length) {
+      trainHistory = history.slice();
+    }
+    drawChart();
+  }
+
+  async function pollJob(final) {
+    if (!trainJob || (trainDone && !final)) return;
     const jobId = trainJob;
     try {
       const res = await fetch(`/api/train/${encodeURIComponent(jobId)}`);
-      if (!res.ok || jobId !== trainJob || trainDone) return;
+      if (!res.ok || jobId !== trainJob) return;
       const body = await res.json();
-      if (Array.isArray(body.history) && body.history.length >= trainHistory.filter(Boolean).length) {
-        trainHistory = body.history.slice();
-      }
-      drawChart();
+      if (final) { mergeHistory(body.history); return; }
+      if (trainDone) return;
+      mergeHistory(body.history);
       if (TERMINAL_TRAIN.has(body.status)) {
         finishJob(body.status, body.version, body.message);
       } else if (body.status && trainHistory.length === 0) {
@@ -684,6 +693,8 @@
     }
   });
   $("#models-refresh").addEventListener("click", loadModels);
+  // Enter in a field must not submit (and reload) the page; it starts training instead.
+  $("#admin-form").addEventListener("submit", (ev) => { ev.preventDefault(); retrainBtn.click(); });
 
   // ================================================================ init
   setupCanvas();
