@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     min_side: int = 8
     max_image_side: int = 4096
     max_batch_items: int = 20_000
+    max_batch_bytes: int = 256 * 1024 * 1024
     batch_chunk_size: int = 256
     batch_ttl_s: int = 24 * 3600
     feedback_cap: int = 20_000

@@ -15,10 +15,10 @@ import numpy as np
 from celery import shared_task
 
 from shared import events
+from shared import train_jobs as jobs
 from shared.model_store import open_store
 from shared.redis_keys import FEEDBACK_LIST
 from shared.settings import get_settings
-from trainer import jobs
 
 log = logging.getLogger(__name__)
 

@@ -192,6 +192,12 @@ def _callbacks(epochs: int, steps: int, on_epoch: EpochHook | None, progress: bo
     import keras
 
     class EpochReport(keras.callbacks.Callback):
+        def on_train_begin(self, logs: dict | None = None) -> None:
+            log.debug("fit started")
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            log.debug("fit ended")
+
         def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
             self.started = time.perf_counter()
             if progress:
@@ -271,7 +277,7 @@ def train_model(
     ).prefetch(4)
     history: list[dict[str, float]] = []
     fit_started = time.perf_counter()
-    model.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0,
+    model.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0, shuffle=False,
               validation_data=(_to_input(data.x_test), data.y_test),
               validation_batch_size=EVAL_BATCH,
               callbacks=_callbacks(epochs, steps, on_epoch, progress, history))

@@ -18,10 +18,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["SETTINGS"] = settings
     init_extensions(app, settings)
 
-    from webapp import api, errors, live, pages
+    from webapp import api, batches, errors, live, pages, training
 
     errors.register(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(batches.bp)
+    app.register_blueprint(training.bp)
     live.register_handlers()
     return app

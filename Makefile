@@ -1,0 +1,46 @@
+# The two commands of the README: `make run` starts everything, `make test` passes the tests.
+# Each sets up what it needs (venv, packages, Chromium for the browser test) on a fresh machine.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+MNIST_DIR ?= $(abspath ../shared/data/mnist)
+export MNIST_DIR
+
+.PHONY: run test venv system-deps lint bench clean
+
+$(BIN)/digitflow: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/digitflow
+
+## run: set up and start Redis (embedded if none), a worker, the trainer and the web server
+run: venv
+	$(BIN)/digitflow up
+
+## system-deps: Chromium for the browser test (Debian package; never a downloaded browser)
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## test: set up and run lint plus the whole suite (unit, integration, browser)
+test: venv system-deps
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv
+	$(BIN)/python bench/inference.py
+	$(BIN)/python bench/live.py
+	$(BIN)/python bench/batch.py
+	$(BIN)/python bench/swap.py
+	$(BIN)/python bench/coldstart.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,78 @@
+"""`digitflow submit`: send files or folders as one batch through the API, with progress."""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import requests
+from tqdm import tqdm
+
+SUFFIXES = {".png", ".jpg", ".jpeg", ".npy"}
+
+
+def collect(paths: list[str]) -> list[Path]:
+    """Files given directly, plus every image/.npy file under given folders (sorted)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(f for f in p.rglob("*") if f.suffix.lower() in SUFFIXES)
+        else:
+            found.append(p)
+    return found
+
+
+def _payload(files: list[Path]) -> dict:
+    items = []
+    for f in files:
+        try:
+            if f.suffix.lower() == ".npy":
+                items.append({"pixels": np.load(f, allow_pickle=False).tolist()})
+            else:
+                items.append({"image": "data:;base64," + base64.b64encode(f.read_bytes()).decode()})
+        except (OSError, ValueError) as exc:  # the server reports it per item
+            items.append({"pixels": f"unreadable: {exc}"})
+    return {"images": items}
+
+
+def submit(paths: list[str], server: str, as_json: bool = False) -> int:
+    """Upload, follow progress with a bar, then print the results in submission order."""
+    files = collect(paths)
+    if not files:
+        print("error: no PNG/JPEG/.npy files found", file=sys.stderr)
+        return 2
+    server = server.rstrip("/")
+    try:
+        resp = requests.post(f"{server}/api/batches", json=_payload(files), timeout=300)
+    except requests.ConnectionError:
+        print(f"error: no digitflow server at {server} (start one with `digitflow up`)",
+              file=sys.stderr)
+        return 2
+    if resp.status_code != 202:
+        print(f"error: {resp.status_code} {resp.json().get('error', resp.text)}", file=sys.stderr)
+        return 1
+    batch_id, total = resp.json()["batch_id"], resp.json()["total"]
+    with tqdm(total=total, desc=f"batch {batch_id[:8]}", unit="img", file=sys.stderr) as bar:
+        while True:
+            view = requests.get(f"{server}/api/batches/{batch_id}?results=0", timeout=30).json()
+            bar.update(view["done"] - bar.n)
+            if view["status"] in ("done", "failed"):
+                break
+            time.sleep(0.3)
+    view = requests.get(f"{server}/api/batches/{batch_id}", timeout=60).json()
+    for row in view["results"]:
+        row = {"file": str(files[row["index"]]), **row}
+        print(json.dumps(row) if as_json else _human(row))
+    return 0 if view["status"] == "done" else 1
+
+
+def _human(row: dict) -> str:
+    if "error" in row:
+        return f"{row['file']}: error: {row['error']}"
+    if row.get("digit") is None:
+        return f"{row['file']}: empty"
+    return f"{row['file']}: {row['digit']}  ({max(row['probabilities']):.1%})"

@@ -1,0 +1,51 @@
+"""Retraining and model-version endpoints for the admin, and training-job status for all."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import NotFound
+
+from shared import train_jobs as jobs
+from shared.preprocess import InvalidInput
+from shared.redis_keys import TRAIN_LOCK
+from webapp.auth import require_admin
+from webapp.extensions import redis_client, send
+from webapp.requests_json import json_object
+
+bp = Blueprint("training", __name__)
+MAX_EPOCHS = 50
+
+
+@bp.post("/api/train")
+def start():  # type: ignore[no-untyped-def]
+    """Queue a retrain on the `training` queue; one job at a time (409 otherwise)."""
+    require_admin()
+    body = json_object({"epochs"}) if request.get_data() else {}
+    epochs = body.get("epochs")
+    if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool)
+                               or not 1 <= epochs <= MAX_EPOCHS):
+        raise InvalidInput(f"epochs must be an integer from 1 to {MAX_EPOCHS}")
+    r = redis_client()
+    job_id = uuid.uuid4().hex
+    holder = jobs.try_lock(r, job_id)
+    if holder is not None:
+        return jsonify(error="a training job is already running", job_id=holder), 409
+    jobs.save_job(r, job_id, status="queued", progress=0.0, epochs=epochs, metrics={},
+                  version=None)
+    send("trainer.tasks.retrain", job_id, epochs)
+    return jsonify(job_id=job_id), 202
+
+
+@bp.get("/api/train/<job_id>")
+def status(job_id: str):  # type: ignore[no-untyped-def]
+    """The job's status, progress, last metrics, per-epoch history and published version."""
+    r = redis_client()
+    job = jobs.load_job(r, job_id)
+    if job is None:
+        raise NotFound(f"no training job {job_id}")
+    holder = (r.get(TRAIN_LOCK) or b"").decode()
+    if job["status"] in ("queued", "running") and holder != job_id:
+        job.update(status="failed", message="the trainer stopped before finishing this job")
+    return jsonify(job)
