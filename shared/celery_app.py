@@ -37,7 +37,13 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=4,
-        broker_transport_options={"visibility_timeout": settings.visibility_timeout_s},
+        # A task whose worker died is handed to another worker once it has been unacked for
+        # `visibility_timeout` s; sweep for such tasks every few seconds, not kombu's ~100 s.
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout_s,
+            "unacked_restore_interval": 2,
+            "unacked_restore_throttle": 1,
+        },
         result_expires=settings.batch_ttl_s,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,

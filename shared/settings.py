@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     batch_chunk_size: int = 256
     batch_ttl_s: int = 24 * 3600
     feedback_cap: int = 20_000
+    train_limit: int | None = None  # train on the first N MNIST images (demos, tests)
     visibility_timeout_s: int = 120
     swap_check_interval_s: float = 0.5
 

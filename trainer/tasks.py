@@ -55,7 +55,8 @@ def retrain(job_id: str, epochs: int | None = None) -> dict[str, Any]:
                                        "metrics": metrics, "status": "running"}, to=job_id)
 
     try:
-        result = train_model(settings.mnist_dir, epochs=epochs, extra=(digits, labels),
+        result = train_model(settings.mnist_dir, epochs=epochs, limit=settings.train_limit,
+                             extra=(digits, labels),
                              on_epoch=on_epoch, progress=False)
         version, status, reason = publish_with_gate(open_store(), result, policy="gate")
         if status == "active":

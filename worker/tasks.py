@@ -61,8 +61,9 @@ def classify_items(items: list[Any], with_image: bool = False) -> list[dict[str,
             if with_image:
                 results[i]["image28"] = digits[row].tolist()
     for res in results:
-        if res is not None and "digit" in res and res["model_version"] is None:
-            res["model_version"] = version
+        if res is not None and "digit" in res:
+            res["model_version"] = res["model_version"] or version
+            res["worker"] = runtime.holder.hostname
     return results  # type: ignore[return-value]
 
 
