@@ -41,7 +41,9 @@ class ModelStore:
         self.url = url
         self.fs, root = fsspec.core.url_to_fs(url)
         self.root = root.rstrip("/")
-        self.is_local = isinstance(self.fs, LocalFileSystem)
+        # A plain path is used in place; any URL (file:// included) is treated as remote:
+        # versions are downloaded into a local cache, as on a fresh cloud machine.
+        self.is_local = isinstance(self.fs, LocalFileSystem) and "://" not in url
         self.fs.makedirs(self._p("versions"), exist_ok=True)
 
     def _p(self, *parts: object) -> str:

@@ -31,7 +31,7 @@ from trainer.augment import AugmentConfig, augment_batch
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EPOCHS = 8  # ~35 s/epoch here (noisy, shared CPU): about 5 min in all
+DEFAULT_EPOCHS = 10  # ~29 s/epoch measured here (25-40 s on the shared CPU): 5-7 min in all
 BATCH_SIZE = 128
 LEARNING_RATE = 2e-3  # Adam, decayed along a cosine to LR_FLOOR x this over the whole run
 LR_FLOOR = 0.01
