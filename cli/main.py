@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--data", default=None, help="MNIST folder (default $MNIST_DIR)")
     train.add_argument("--epochs", type=int, default=None, help="epochs (default: the budget)")
     train.add_argument("--limit", type=int, default=None,
-                       help="train on the first N images only (smoke tests)")
+                       help="train on the first N images only and test on the first 1000 "
+                            "(smoke tests)")
     train.add_argument("--out", default="var/plots", help="where to save the plots")
     train.add_argument("--activate", choices=["gate", "always", "never"], default="gate",
                        help="activate if accuracy >= active - 0.1 points (default), always, never")

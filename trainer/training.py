@@ -247,15 +247,15 @@ def train_model(
     Validation metrics per epoch are on the MNIST test set. The model file is written to
     `workdir` (a fresh temporary folder by default; the caller removes it).
     """
+    started = time.perf_counter()
+    data = prepare_mnist(data_dir, limit)  # first: a missing dataset fails before TF loads
     import keras
     import tensorflow as tf
 
-    started = time.perf_counter()
     epochs = epochs or DEFAULT_EPOCHS
     hp = {**DEFAULT_HPARAMS, "learning_rate": LEARNING_RATE, "lr_floor": LR_FLOOR,
           "batch_size": BATCH_SIZE, **(hparams or {})}
     aug = AugmentConfig()
-    data = prepare_mnist(data_dir, limit)
     x_train, y_train, n_feedback = data.x_train, data.y_train, 0
     if extra is not None and len(extra[0]):
         n_feedback = len(extra[0])
