@@ -43,6 +43,8 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "visibility_timeout": settings.visibility_timeout_s,
             "unacked_restore_interval": 2,
             "unacked_restore_throttle": 1,
+            # the sweep mutex of a SIGKILLed worker must not block everyone else for 5 min
+            "unacked_mutex_expire": 15,
         },
         result_expires=settings.batch_ttl_s,
         broker_connection_retry_on_startup=True,

@@ -10,6 +10,7 @@ import gzip
 import logging
 import os
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,8 +46,12 @@ class Split:
 
 
 def _open(path: Path) -> bytes:
-    with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as fh:
-        return fh.read()
+    try:
+        with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as fh:
+            return fh.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"cannot read {path} ({exc}); it may be a partial download. "
+                           f"{WHERE_TO_GET}") from None
 
 
 def _find(folder: Path, stem: str) -> Path | None:
@@ -105,7 +110,10 @@ def load_split_from_dir(folder: Path, split: str) -> Split:
     if npz.is_file():
         key = "train" if split == "train" else "test"
         with np.load(npz) as data:
-            return _check(Split(data[f"x_{key}"], data[f"y_{key}"].astype(np.uint8)), split)
+            x, y = data[f"x_{key}"], data[f"y_{key}"]
+        if y.size and (y.min() < 0 or y.max() > 9):
+            raise DatasetError(f"{npz} has labels outside 0-9")
+        return _check(Split(x, y.astype(np.uint8)), split)
     raise DatasetError(f"no MNIST {split} files in {folder}. {WHERE_TO_GET}")
 
 

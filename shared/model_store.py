@@ -10,6 +10,7 @@ marker. Either way a concurrent reader never sees a half-written version.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -90,7 +91,9 @@ class ModelStore:
             if not (local / META_FILE).exists():
                 raise StoreError(f"model version {version} does not exist in {self.url}")
             return local
-        target = Path(cache_dir) / str(version)
+        # keyed by store too: two stores (or a wiped, re-seeded one) never share "version 1"
+        store_key = hashlib.sha1(self.url.encode()).hexdigest()[:12]
+        target = Path(cache_dir) / store_key / str(version)
         if (target / META_FILE).exists():
             return target
         self.meta(version)  # raises if absent
@@ -108,7 +111,7 @@ class ModelStore:
     def publish(self, model_file: str | os.PathLike, meta: dict[str, Any]) -> int:
         """Publish a model file as the next version and return its number (not activated)."""
         meta = {"created": datetime.now(UTC).isoformat(timespec="seconds"), **meta}
-        if self.is_local:
+        if isinstance(self.fs, LocalFileSystem):  # file:// too: stage, then rename
             return self._publish_local(Path(model_file), meta)
         return self._publish_remote(Path(model_file), meta)
 
@@ -147,7 +150,7 @@ class ModelStore:
         if meta.get("status") == "rejected":
             log.warning("activating version %d although training rejected it", version)
         body = f"{version}\n".encode()
-        if self.is_local:
+        if isinstance(self.fs, LocalFileSystem):
             tmp = self._p(f".ACTIVE-{uuid.uuid4().hex}")
             Path(tmp).write_bytes(body)
             os.replace(tmp, self._p("ACTIVE"))

@@ -46,7 +46,7 @@ def pixels_to_array(
         if len(pixels) > max_side or len(pixels[0]) > max_side:
             raise InvalidInput(f"pixels is too large: at most {max_side}x{max_side}")
         try:
-            arr = np.asarray(pixels, dtype=np.float32)
+            arr = np.asarray(pixels)  # no dtype: strings and None must not parse as numbers
         except (ValueError, TypeError):
             raise InvalidInput(
                 "pixels rows must all have the same length and hold only numbers"
@@ -160,6 +160,7 @@ def to_mnist(ink: np.ndarray) -> np.ndarray | None:
     if rows.size == 0:
         return None
     crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    crop = np.where(crop > INK_LEVEL, crop, 0.0)  # faint haze inside the box is not ink either
     h, w = crop.shape
     scale = FIT / max(h, w)
     nh, nw = max(1, round(h * scale)), max(1, round(w * scale))

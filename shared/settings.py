@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secret_outside_dev(self) -> Settings:
         """Fail fast: a production deployment must never run with the published dev token."""
-        if self.env != "development" and self.admin_token == DEV_ADMIN_TOKEN:
-            raise ValueError("ADMIN_TOKEN must be set when ENV is not 'development'")
+        if self.env != "development" and self.admin_token.strip() in ("", DEV_ADMIN_TOKEN):
+            raise ValueError("ADMIN_TOKEN must be set (not empty) when ENV is not 'development'")
         return self
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -55,10 +57,11 @@ def retrain(job_id: str, epochs: int | None = None) -> dict[str, Any]:
                                        "metrics": metrics, "status": "running"}, to=job_id)
 
     try:
-        result = train_model(settings.mnist_dir, epochs=epochs, limit=settings.train_limit,
-                             extra=(digits, labels),
-                             on_epoch=on_epoch, progress=False)
-        version, status, reason = publish_with_gate(open_store(), result, policy="gate")
+        with tempfile.TemporaryDirectory(prefix="digitflow-train-") as workdir:
+            result = train_model(settings.mnist_dir, epochs=epochs, limit=settings.train_limit,
+                                 extra=(digits, labels), on_epoch=on_epoch, progress=False,
+                                 workdir=Path(workdir))
+            version, status, reason = publish_with_gate(open_store(), result, policy="gate")
         if status == "active":
             events.announce_activation(version)
         final = {"status": "done" if status != "rejected" else "rejected", "version": version,

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.mnist import load_mnist, resolve_data_dir
+from shared.mnist import WHERE_TO_GET, DatasetError, load_mnist, resolve_data_dir
 from shared.model_def import DEFAULT_HPARAMS, build_model
 from shared.model_store import META_FILE, MODEL_FILE, ModelStore
 from shared.preprocess import to_mnist_batch
@@ -101,6 +101,8 @@ def prepare_mnist(
 ) -> Prepared:
     """Load and preprocess MNIST; full runs are cached as .npz, `limit` runs are not."""
     folder = resolve_data_dir(data_dir)
+    if folder is not None and not folder.is_dir():
+        raise DatasetError(f"MNIST folder {folder} does not exist. {WHERE_TO_GET}")
     source = str(folder) if folder else "keras download"
     if limit is not None:
         train, test = load_mnist("train", data_dir), load_mnist("test", data_dir)

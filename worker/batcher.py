@@ -63,7 +63,11 @@ class MicroBatcher:
 
     def _loop(self) -> None:
         while True:
-            batch = self._take_waiting(self._queue.get())
+            # a request whose caller gave up (cancelled) costs no model time
+            batch = [r for r in self._take_waiting(self._queue.get())
+                     if r.future.set_running_or_notify_cancel()]
+            if not batch:
+                continue
             try:
                 stacked = np.concatenate([r.digits for r in batch])
                 probs, version = self._predict(stacked)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import time
 
 import numpy as np
@@ -47,7 +48,9 @@ def test_json_batch_keeps_order_and_isolates_bad_items(stack, mnist_test) -> Non
     items.append({"pixels": [[1] * 28] * 28, "extra": 1})  # unknown field
     client = RecordingClient(stack.url)
     try:
-        resp = requests.post(f"{stack.url}/api/batches", json={"images": items}, timeout=60)
+        body = json.dumps({"images": items})  # allow_nan: NaN goes over the wire as a client may
+        resp = requests.post(f"{stack.url}/api/batches", data=body, timeout=60,
+                             headers={"Content-Type": "application/json"})
         assert resp.status_code == 202, resp.text
         batch_id = resp.json()["batch_id"]
         assert resp.json()["total"] == n + 2
@@ -98,7 +101,6 @@ def test_unknown_batch_is_404(stack) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_submit_cli_prints_results_in_order(stack, mnist_test, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import json
     import subprocess
     import sys
 

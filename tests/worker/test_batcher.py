@@ -1,0 +1,194 @@
+"""Unit tests for worker.batcher.MicroBatcher with a plain numpy predict function."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future
+
+import numpy as np
+import pytest
+
+from worker.batcher import MicroBatcher
+
+WAIT = 10.0  # a generous safety timeout; no test relies on it for timing
+
+
+class FakeModel:
+    """A predict function that records each call and can hold the first call until released.
+
+    Row i of the output is the one-hot of `digits[i, 0, 0] % 10` with the tag in column 0 of
+    a second array, so every caller can check it got back exactly its own rows, in order.
+    """
+
+    def __init__(self, block_first: bool = False, fail_when: int | None = None) -> None:
+        self.sizes: list[int] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        if not block_first:
+            self.release.set()
+        self.fail_when = fail_when
+        self.version = 3
+
+    def __call__(self, digits: np.ndarray) -> tuple[np.ndarray, int]:
+        assert digits.dtype == np.uint8 and digits.shape[1:] == (28, 28)
+        self.sizes.append(len(digits))
+        self.entered.set()
+        assert self.release.wait(WAIT), "test never released the model"
+        tags = digits[:, 0, 0].astype(np.float32)
+        if self.fail_when is not None and (tags == self.fail_when).any():
+            raise RuntimeError(f"model failed on tag {self.fail_when}")
+        return np.repeat(tags[:, None], 10, axis=1), self.version
+
+
+def frames(*tags: int) -> np.ndarray:
+    """Digits (n, 28, 28) whose top-left pixel carries a tag identifying the row."""
+    out = np.zeros((len(tags), 28, 28), np.uint8)
+    out[:, 0, 0] = tags
+    return out
+
+
+def tags_of(result: tuple[np.ndarray, int]) -> list[int]:
+    """The tags of the rows a caller got back."""
+    probs, _ = result
+    return probs[:, 0].astype(int).tolist()
+
+
+def submit_all(batcher: MicroBatcher, requests: list[np.ndarray]) -> list[Future]:
+    """Submit every request from its own thread; return when all are queued."""
+    futures: list[Future | None] = [None] * len(requests)
+
+    def one(i: int) -> None:
+        futures[i] = batcher.submit(requests[i])
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    assert all(f is not None for f in futures)
+    return futures  # type: ignore[return-value]
+
+
+def test_each_caller_gets_its_own_rows_in_order() -> None:
+    model = FakeModel()
+    batcher = MicroBatcher(model)
+    requests = [frames(*range(i * 5, i * 5 + 1 + i % 4)) for i in range(40)]
+    results: dict[int, tuple] = {}
+
+    def caller(i: int) -> None:
+        results[i] = batcher.classify(requests[i], timeout=WAIT)
+
+    threads = [threading.Thread(target=caller, args=(i,)) for i in range(len(requests))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    assert sorted(results) == list(range(40))
+    for i, req in enumerate(requests):
+        assert tags_of(results[i]) == req[:, 0, 0].tolist()
+        assert results[i][1] == 3  # the model version comes back with the rows
+        assert results[i][0].shape == (len(req), 10)
+    assert sum(model.sizes) == sum(len(r) for r in requests)
+    assert batcher.items == sum(len(r) for r in requests)
+    assert batcher.batches == len(model.sizes)
+
+
+def test_requests_waiting_on_a_busy_model_share_one_call() -> None:
+    model = FakeModel(block_first=True)
+    batcher = MicroBatcher(model)
+    first = batcher.submit(frames(200))
+    assert model.entered.wait(WAIT)  # the model is now busy with the first frame
+    waiting = submit_all(batcher, [frames(i) for i in range(30)])
+    assert not first.done() and not any(f.done() for f in waiting)
+    model.release.set()
+    assert tags_of(first.result(WAIT)) == [200]
+    for i, fut in enumerate(waiting):
+        assert tags_of(fut.result(WAIT)) == [i]
+    assert model.sizes == [1, 30]  # the 30 waiting frames went through in ONE merged call
+    assert batcher.batches == 2 and batcher.items == 31
+
+
+def test_merged_calls_respect_max_batch() -> None:
+    model = FakeModel(block_first=True)
+    batcher = MicroBatcher(model, max_batch=4)
+    first = batcher.submit(frames(99))
+    assert model.entered.wait(WAIT)
+    waiting = [batcher.submit(frames(i)) for i in range(10)]
+    model.release.set()
+    assert [tags_of(f.result(WAIT)) for f in waiting] == [[i] for i in range(10)]
+    assert first.result(WAIT)
+    assert model.sizes == [1, 4, 4, 2]
+
+
+def test_a_multi_row_request_is_never_split() -> None:
+    model = FakeModel(block_first=True)
+    batcher = MicroBatcher(model, max_batch=4)
+    batcher.submit(frames(99))
+    assert model.entered.wait(WAIT)
+    small = batcher.submit(frames(1, 2, 3))
+    big = batcher.submit(frames(*range(10, 16)))
+    model.release.set()
+    assert tags_of(small.result(WAIT)) == [1, 2, 3]
+    assert tags_of(big.result(WAIT)) == list(range(10, 16))
+    assert model.sizes == [1, 9]  # 3 < 4, so the 6-row request still joins that call
+
+
+def test_a_lone_request_is_served_at_once_in_a_call_of_its_own() -> None:
+    model = FakeModel()
+    batcher = MicroBatcher(model)
+    result = batcher.classify(frames(7), timeout=WAIT)
+    assert tags_of(result) == [7]
+    assert model.sizes == [1]  # served by exactly one call of batch size 1: nothing was waited for
+    for i in range(5):  # one after another, each is its own call: no timer merges them
+        assert tags_of(batcher.classify(frames(i), timeout=WAIT)) == [i]
+    assert model.sizes == [1] * 6
+
+
+def test_an_error_fails_only_the_requests_of_that_call() -> None:
+    model = FakeModel(block_first=True, fail_when=13)
+    batcher = MicroBatcher(model)
+    first = batcher.submit(frames(1))
+    assert model.entered.wait(WAIT)
+    doomed = [batcher.submit(frames(i)) for i in (12, 13, 14)]  # merged with the bad frame
+    model.release.set()
+    assert tags_of(first.result(WAIT)) == [1]
+    for fut in doomed:
+        with pytest.raises(RuntimeError, match="model failed on tag 13"):
+            fut.result(WAIT)
+    assert model.sizes == [1, 3]
+    assert batcher.batches == 1 and batcher.items == 1  # failed calls are not counted
+
+    # the batcher keeps working afterwards
+    assert tags_of(batcher.classify(frames(5), timeout=WAIT)) == [5]
+    assert tags_of(batcher.classify(frames(6, 7), timeout=WAIT)) == [6, 7]
+    assert model.sizes == [1, 3, 1, 2]
+    assert batcher.batches == 3
+
+
+def test_a_failing_lone_request_does_not_affect_the_next_one() -> None:
+    model = FakeModel(fail_when=13)
+    batcher = MicroBatcher(model)
+    with pytest.raises(RuntimeError):
+        batcher.classify(frames(13), timeout=WAIT)
+    assert tags_of(batcher.classify(frames(4), timeout=2)) == [4]
+
+
+def test_empty_request_gets_an_empty_result() -> None:
+    model = FakeModel()
+    batcher = MicroBatcher(model)
+    probs, version = batcher.classify(np.zeros((0, 28, 28), np.uint8), timeout=WAIT)
+    assert probs.shape == (0, 10) and version == 3
+
+
+def test_a_cancelled_request_does_not_kill_the_batcher() -> None:
+    """BUG: set_result on a cancelled Future raises InvalidStateError in the loop thread."""
+    model = FakeModel(block_first=True)
+    batcher = MicroBatcher(model)
+    first = batcher.submit(frames(1))
+    assert model.entered.wait(WAIT)
+    given_up, kept = batcher.submit(frames(2)), batcher.submit(frames(3))
+    assert given_up.cancel()  # a caller that stopped waiting, e.g. a superseded live frame
+    model.release.set()
+    assert tags_of(first.result(WAIT)) == [1]
+    assert tags_of(kept.result(2)) == [3]
+    assert tags_of(batcher.classify(frames(4), timeout=2)) == [4]
