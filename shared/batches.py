@@ -1,8 +1,11 @@
-"""Batch records in Redis, written idempotently so a redelivered chunk never counts twice.
+"""Batch records in Redis: chunk payloads, pending chunks, and idempotent results.
 
-Results live in a hash keyed by item index: writing a chunk again (after a worker died and
-the broker redelivered it) overwrites the same fields, so `done` (the hash length) and the
-results stay exact. Both keys expire after the configured TTL (24 h by default).
+Results live in a hash keyed by item index, so writing a chunk again (after a redelivery)
+overwrites the same fields and `done` (the hash length) stays exact. A chunk's payload stays
+in Redis until its results are written, in the same transaction that removes it. So a chunk
+whose task was lost (Celery's Redis transport can lose the one message a worker had popped
+but not yet recorded when it is SIGKILLed) is still known, and `overdue_chunks` hands it out
+again. Every key expires after the batch TTL (24 h by default).
 """
 
 from __future__ import annotations
@@ -13,7 +16,13 @@ from typing import Any
 
 import redis
 
-from shared.redis_keys import batch_meta, batch_results
+from shared.redis_keys import (
+    ACTIVE_BATCHES,
+    batch_chunks,
+    batch_meta,
+    batch_pending,
+    batch_results,
+)
 
 
 def create_batch(r: redis.Redis, batch_id: str, total: int, ttl_s: int) -> None:
@@ -25,20 +34,69 @@ def create_batch(r: redis.Redis, batch_id: str, total: int, ttl_s: int) -> None:
     pipe.execute()
 
 
-def record_results(r: redis.Redis, batch_id: str, results: dict[int, dict[str, Any]],
-                   ttl_s: int) -> tuple[int, int]:
-    """Store results by index (idempotent); returns (done, total)."""
+def add_chunks(r: redis.Redis, batch_id: str, chunks: list[tuple[list[int], list[Any]]],
+               ttl_s: int) -> list[int]:
+    """Keep each chunk's payload until it is done; returns the chunk numbers to queue."""
+    if not chunks:
+        return []
+    now = time.time()
     pipe = r.pipeline()
+    pipe.hset(batch_chunks(batch_id), mapping={
+        str(n): json.dumps({"indices": idx, "items": items})
+        for n, (idx, items) in enumerate(chunks)})
+    pipe.hset(batch_pending(batch_id), mapping={str(n): now for n in range(len(chunks))})
+    pipe.expire(batch_chunks(batch_id), ttl_s)
+    pipe.expire(batch_pending(batch_id), ttl_s)
+    pipe.sadd(ACTIVE_BATCHES, batch_id)
+    pipe.execute()
+    return list(range(len(chunks)))
+
+
+def load_chunk(r: redis.Redis, batch_id: str, chunk: int) -> tuple[list[int], list[Any]] | None:
+    """A chunk's (indices, items), or None once it is done (or expired)."""
+    raw = r.hget(batch_chunks(batch_id), str(chunk))
+    if raw is None:
+        return None
+    body = json.loads(raw)
+    return body["indices"], body["items"]
+
+
+def record_results(r: redis.Redis, batch_id: str, results: dict[int, dict[str, Any]],
+                   ttl_s: int, chunk: int | None = None) -> tuple[int, int]:
+    """Store results by index (idempotent) and retire the chunk; returns (done, total)."""
+    pipe = r.pipeline()  # MULTI: results and chunk removal land together or not at all
     if results:
         pipe.hset(batch_results(batch_id),
                   mapping={str(i): json.dumps(res) for i, res in results.items()})
+    if chunk is not None:
+        pipe.hdel(batch_chunks(batch_id), str(chunk))
+        pipe.hdel(batch_pending(batch_id), str(chunk))
     pipe.expire(batch_results(batch_id), ttl_s)
     pipe.hlen(batch_results(batch_id))
     pipe.hget(batch_meta(batch_id), "total")
     *_, done, total = pipe.execute()
     total = int(total or 0)
-    r.hset(batch_meta(batch_id), "status", "done" if done >= total else "running")
+    finished = done >= total
+    r.hset(batch_meta(batch_id), "status", "done" if finished else "running")
+    if finished:
+        r.srem(ACTIVE_BATCHES, batch_id)
     return int(done), total
+
+
+def overdue_chunks(r: redis.Redis, older_than_s: float) -> list[tuple[str, int]]:
+    """Chunks queued more than `older_than_s` ago with no results; marks them re-sent now."""
+    now = time.time()
+    overdue: list[tuple[str, int]] = []
+    for raw_id in r.smembers(ACTIVE_BATCHES):
+        batch_id = raw_id.decode()
+        if not r.exists(batch_meta(batch_id)):  # expired
+            r.srem(ACTIVE_BATCHES, batch_id)
+            continue
+        for chunk, sent_at in r.hgetall(batch_pending(batch_id)).items():
+            if float(sent_at) < now - older_than_s:
+                r.hset(batch_pending(batch_id), chunk, now)
+                overdue.append((batch_id, int(chunk)))
+    return overdue
 
 
 def read_batch(r: redis.Redis, batch_id: str, with_results: bool = True) -> dict[str, Any] | None:
@@ -58,7 +116,5 @@ def read_batch(r: redis.Redis, batch_id: str, with_results: bool = True) -> dict
     else:
         done = int(r.hlen(batch_results(batch_id)))
     view["done"] = done
-    view["status"] = meta.get("status", "queued") if done < total else "done"
-    if meta.get("status") == "failed":
-        view["status"] = "failed"
+    view["status"] = "done" if done >= total else meta.get("status", "queued")
     return view

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import NotFound
 
-from shared.batches import create_batch, read_batch, record_results
+from shared.batches import add_chunks, create_batch, read_batch, record_results
 from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput, decode_payload
 from shared.wire import pack
 from webapp.extensions import redis_client, send, settings
@@ -68,10 +68,12 @@ def submit():  # type: ignore[no-untyped-def]
     if errors:
         record_results(r, batch_id, errors, s.batch_ttl_s)
     good = [(i, it) for i, it in enumerate(items) if not isinstance(it, Exception)]
-    for start in range(0, len(good), s.batch_chunk_size):
-        chunk = good[start : start + s.batch_chunk_size]
-        send("worker.tasks.classify_chunk", batch_id, [i for i, _ in chunk],
-             [it for _, it in chunk])
+    chunks = [good[start : start + s.batch_chunk_size]
+              for start in range(0, len(good), s.batch_chunk_size)]
+    numbers = add_chunks(r, batch_id, [([i for i, _ in c], [it for _, it in c]) for c in chunks],
+                         s.batch_ttl_s)
+    for n in numbers:
+        send("worker.tasks.classify_chunk", batch_id, n)
     return jsonify(batch_id=batch_id, total=len(items)), 202
 
 

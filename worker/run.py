@@ -11,6 +11,7 @@ import socket
 import threading
 
 from shared.celery_app import INFERENCE_QUEUE, celery_app
+from worker.sweeper import start_sweeper
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ def _load_model(hostname: str) -> None:
     runtime = get_runtime(hostname)
     runtime.holder.refresh()
     runtime.holder.start_background()
+    start_sweeper()
 
 
 def run_worker(concurrency: int = 8, name: str | None = None) -> int:

@@ -14,7 +14,7 @@ import numpy as np
 from celery import shared_task
 
 from shared import events
-from shared.batches import record_results
+from shared.batches import load_chunk, record_results
 from shared.classifier import prediction_dict
 from shared.preprocess import InvalidInput, to_mnist
 from shared.redis_keys import COALESCED_COUNTER, latest_seq
@@ -97,17 +97,17 @@ def predict(item: Any) -> dict[str, Any]:
 
 
 @shared_task(name="worker.tasks.classify_chunk", ignore_result=True)
-def classify_chunk(batch_id: str, indices: list[int], items: list[Any]) -> None:
+def classify_chunk(batch_id: str, chunk: int) -> None:
     """One chunk of a batch: one forward pass, idempotent result writes, a progress event."""
-    if len(indices) != len(items):
-        log.error("chunk of batch %s is malformed: %d indices, %d items", batch_id,
-                  len(indices), len(items))
+    r = events.redis_client()
+    payload = load_chunk(r, batch_id, chunk)
+    if payload is None:  # a duplicate delivery of a chunk that is already done
         return
+    indices, items = payload
     started = time.perf_counter()
     results = classify_items(items)
-    done, total = record_results(events.redis_client(), batch_id, dict(zip(indices, results,
-                                                                           strict=True)),
-                                 get_settings().batch_ttl_s)
+    done, total = record_results(r, batch_id, dict(zip(indices, results, strict=True)),
+                                 get_settings().batch_ttl_s, chunk=chunk)
     events.emit("batch_progress", {"batch_id": batch_id, "done": done, "total": total},
                 to=batch_id)
     log.info("batch %s: %d items in %.1f ms (%d/%d done)", batch_id, len(items),

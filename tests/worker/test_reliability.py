@@ -49,6 +49,7 @@ def test_sigkill_mid_batch_loses_nothing(pair, mnist_test) -> None:  # type: ign
     victim = pair.workers[0]
     stop(victim, sig=signal.SIGKILL)  # at once: its prefetched chunks are in flight
     assert victim.poll() is not None
+    pair.workers.remove(victim)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         view = requests.get(f"{pair.url}/api/batches/{batch_id}", timeout=30).json()
