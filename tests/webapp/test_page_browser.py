@@ -1,7 +1,7 @@
 """The drawing page in real headless Chromium against the fully running system.
 
 Draws 1, 0 and 7 with real mouse strokes, waits for the live prediction of each, saves
-docs/screenshot.png showing the "7", and checks the page at phone width.
+var/screenshot.png showing the "7" (copied to docs/ for the README), and checks the page at phone width.
 
 Needs the Debian Chromium at /usr/bin/chromium (`apt-get install -y chromium`); never
 `playwright install`. The `stack` fixture (tests/conftest.py) provides `stack.url`.
@@ -24,7 +24,8 @@ expect = sync_api.expect
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOT = REPO / "docs" / "screenshot.png"
+# tests never write tracked files; `cp var/screenshot.png docs/` refreshes the README image
+SCREENSHOT = REPO / "var" / "screenshot.png"
 PREDICTION_TIMEOUT_MS = 10_000
 HAS_NUMBER = re.compile(r"\d+")
 
