@@ -1,7 +1,8 @@
 """The drawing page in real headless Chromium against the fully running system.
 
 Draws 1, 0 and 7 with real mouse strokes, waits for the live prediction of each, saves
-var/screenshot.png showing the "7" (copied to docs/ for the README), and checks the page at phone width.
+var/screenshot.png showing the "7" (copied to docs/ for the README), and checks the page
+at phone width.
 
 Needs the Debian Chromium at /usr/bin/chromium (`apt-get install -y chromium`); never
 `playwright install`. The `stack` fixture (tests/conftest.py) provides `stack.url`.
