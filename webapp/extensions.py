@@ -18,16 +18,22 @@ socketio = SocketIO()
 
 def init_extensions(app: Flask, settings: Settings) -> None:
     """Bind Socket.IO (with the Redis message queue workers emit through) and the clients."""
+    from webapp.live import LiveFrames
+    from webapp.message_queue import AnswerAwareRedisManager
+
+    app.extensions["redis"] = redis.Redis.from_url(settings.redis_url)
+    app.extensions["celery"] = make_celery(settings)
+    app.extensions["store"] = ModelStore(settings.model_store)
+    live = LiveFrames(app.extensions["redis"], app.extensions["celery"])
+    app.extensions["live"] = live
     socketio.init_app(
         app,
         async_mode="threading",
         message_queue=settings.redis_url,
+        client_manager=AnswerAwareRedisManager(settings.redis_url, live.gate.answered),
         max_http_buffer_size=settings.max_request_bytes,
         cors_allowed_origins=None,
     )
-    app.extensions["redis"] = redis.Redis.from_url(settings.redis_url)
-    app.extensions["celery"] = make_celery(settings)
-    app.extensions["store"] = ModelStore(settings.model_store)
 
 
 def settings() -> Settings:
@@ -44,6 +50,11 @@ def celery() -> Celery:
 
 def store() -> ModelStore:
     return current_app.extensions["store"]
+
+
+def live_frames() -> Any:
+    """The process's LiveFrames (typed loosely to avoid an import cycle)."""
+    return current_app.extensions["live"]
 
 
 def send(task: str, *args: Any, **kwargs: Any) -> Any:

@@ -1,7 +1,9 @@
 """Socket.IO: live `draw` frames go onto the queue; answers come back to that client only.
 
-Workers emit to the client's sid room through the Redis message queue. The newest seq of each
-client is kept in Redis so a worker can skip a frame that a newer one has replaced.
+Frames pass a per-client gate (one in flight, the newest waiting), are validated, and are
+sent as Celery tasks by name. Workers emit answers to the client's sid room through the
+Redis message queue. The newest seq of each client is also kept in Redis, so a worker can
+skip a frame that a newer one replaced (e.g. with several web processes).
 """
 
 from __future__ import annotations
@@ -10,16 +12,49 @@ import logging
 import time
 from typing import Any
 
+import redis
+from celery import Celery
 from flask import request
 from flask_socketio import emit, join_room
 
 from shared.preprocess import InvalidInput, decode_payload
-from shared.redis_keys import latest_seq
+from shared.redis_keys import COALESCED_COUNTER, latest_seq
 from shared.wire import pack
-from webapp.extensions import redis_client, send, socketio, store
+from webapp.extensions import live_frames, socketio, store
+from webapp.frame_gate import FrameGate
 
 log = logging.getLogger(__name__)
 SEQ_TTL_S = 3600
+
+
+class LiveFrames:
+    """Validates and queues the frames the gate lets through."""
+
+    def __init__(self, redis_client: redis.Redis, celery: Celery) -> None:
+        self.redis = redis_client
+        self.celery = celery
+        self.gate = FrameGate(self._dispatch)
+        self._reported_coalesced = 0
+
+    def _dispatch(self, sid: str, frame: dict[str, Any]) -> None:
+        seq = frame["seq"]
+        item = {k: v for k, v in frame.items() if k != "seq"}
+        try:
+            ink = decode_payload(item)
+        except InvalidInput as exc:
+            log.info("rejected draw seq=%s from %s: %s", seq, sid, exc)
+            socketio.emit("error", {"seq": seq, "error": str(exc)}, to=sid)
+            self.gate.answered(sid)
+            return
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(latest_seq(sid), seq, ex=SEQ_TTL_S)
+        fresh = self.gate.coalesced - self._reported_coalesced
+        if fresh:
+            self._reported_coalesced += fresh
+            pipe.incrby(COALESCED_COUNTER, fresh)
+        pipe.execute()
+        self.celery.send_task("worker.tasks.classify_frame",
+                              args=[sid, seq, pack(item, ink), time.time()])
 
 
 def _on_connect(auth: Any = None) -> None:
@@ -28,17 +63,14 @@ def _on_connect(auth: Any = None) -> None:
 
 def _on_draw(data: Any) -> None:
     seq = data.get("seq") if isinstance(data, dict) else None
-    try:
-        if not isinstance(seq, int) or isinstance(seq, bool):
-            raise InvalidInput("draw needs an integer 'seq'")
-        item = {k: v for k, v in data.items() if k != "seq"}
-        ink = decode_payload(item)  # validate before queueing
-    except InvalidInput as exc:
-        log.info("rejected draw from %s: %s", request.sid, exc)
-        emit("error", {"seq": seq if isinstance(seq, int) else None, "error": str(exc)})
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        emit("error", {"seq": None, "error": "draw needs a JSON object with an integer 'seq'"})
         return
-    redis_client().set(latest_seq(request.sid), seq, ex=SEQ_TTL_S)
-    send("worker.tasks.classify_frame", request.sid, seq, pack(item, ink), time.time())
+    unknown = set(data) - {"pixels", "image", "seq"}
+    if unknown:
+        emit("error", {"seq": seq, "error": f"unknown field(s): {', '.join(sorted(unknown))}"})
+        return
+    live_frames().gate.offer(request.sid, data)
 
 
 def _on_subscribe(data: Any) -> None:
@@ -52,11 +84,12 @@ def _on_subscribe(data: Any) -> None:
 
 
 def _on_disconnect(*_: Any) -> None:
-    redis_client().delete(latest_seq(request.sid))
+    live_frames().gate.forget(request.sid)
+    live_frames().redis.delete(latest_seq(request.sid))
 
 
 def register_handlers() -> None:
-    """Attach the handlers (done in the factory so tests get fresh apps)."""
+    """Attach the handlers once per process."""
     if getattr(socketio, "_digitflow_handlers", False):
         return
     socketio.on_event("connect", _on_connect)

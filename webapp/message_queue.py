@@ -1,0 +1,33 @@
+"""The Socket.IO Redis message queue, told when a worker's answer reaches a client.
+
+Workers emit `prediction`/`error` to a client's room through Redis; every web process relays
+them. This subclass lets the frame gate learn that a client's frame was answered, so the
+client's next waiting frame can go out. Messages stay JSON (python-socketio's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import socketio
+
+ANSWER_EVENTS = ("prediction", "error")
+CHANNEL = "flask-socketio"  # the channel Flask-SocketIO's emitters (our workers) publish on
+
+
+class AnswerAwareRedisManager(socketio.RedisManager):
+    """A RedisManager that reports answers addressed to one client."""
+
+    def __init__(self, url: str, on_answer: Callable[[str], None], **kwargs: Any) -> None:
+        super().__init__(url, channel=CHANNEL, **kwargs)
+        self._on_answer = on_answer
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        super()._handle_emit(message)
+        room = message.get("room")
+        if message.get("event") in ANSWER_EVENTS and isinstance(room, str):
+            try:
+                self._on_answer(room)
+            except Exception:
+                self._get_logger().exception("frame gate failed after an answer to %s", room)
