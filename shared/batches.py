@@ -77,9 +77,11 @@ def record_results(r: redis.Redis, batch_id: str, results: dict[int, dict[str, A
     *_, done, total = pipe.execute()
     total = int(total or 0)
     finished = done >= total
-    r.hset(batch_meta(batch_id), "status", "done" if finished else "running")
     if finished:
+        r.hset(batch_meta(batch_id), mapping={"status": "done", "finished": time.time()})
         r.srem(ACTIVE_BATCHES, batch_id)
+    else:
+        r.hset(batch_meta(batch_id), "status", "running")
     return int(done), total
 
 
@@ -106,7 +108,10 @@ def read_batch(r: redis.Redis, batch_id: str, with_results: bool = True) -> dict
         return None
     meta = {k.decode(): v.decode() for k, v in meta.items()}
     total = int(meta["total"])
-    view: dict[str, Any] = {"batch_id": batch_id, "total": total}
+    view: dict[str, Any] = {"batch_id": batch_id, "total": total,
+                            "created": float(meta["created"])}
+    if "finished" in meta:
+        view["finished"] = float(meta["finished"])
     if with_results:
         raw = r.hgetall(batch_results(batch_id))
         results = sorted(({"index": int(i), **json.loads(v)} for i, v in raw.items()),

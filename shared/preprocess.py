@@ -177,22 +177,21 @@ def to_mnist(ink: np.ndarray) -> np.ndarray | None:
     if peak <= 0.0:
         return None
     fitted *= 255.0 / peak  # faint pencil and thin strokes alike end up at full ink
-    out = np.zeros((SIDE, SIDE), dtype=np.float32)
-    top, left = (SIDE - nh) // 2, (SIDE - nw) // 2
-    out[top : top + nh, left : left + nw] = fitted
-    dy, dx = _centre_of_mass_shift(fitted, top, left, nh, nw)
-    out = np.roll(out, (dy, dx), axis=(0, 1))
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    top, left = _centred_origin(fitted, nh, nw)
+    out = np.zeros((SIDE, SIDE), dtype=np.uint8)
+    out[top : top + nh, left : left + nw] = np.minimum(np.rint(fitted), 255.0)
+    return out
 
 
-def _centre_of_mass_shift(fitted: np.ndarray, top: int, left: int, nh: int, nw: int) -> tuple:
-    """Whole-pixel shift that centres the mass without pushing ink out of the frame."""
+def _centred_origin(fitted: np.ndarray, nh: int, nw: int) -> tuple[int, int]:
+    """Where to paste the fitted digit so its centre of mass lands on the centre (whole
+    pixels, as MNIST did), without pushing ink out of the 28x28 frame."""
     total = float(fitted.sum())
-    cy = top + float((fitted.sum(axis=1) * np.arange(nh)).sum()) / total
-    cx = left + float((fitted.sum(axis=0) * np.arange(nw)).sum()) / total
-    dy = int(np.clip(round(CENTRE - cy), -top, SIDE - (top + nh)))
-    dx = int(np.clip(round(CENTRE - cx), -left, SIDE - (left + nw)))
-    return dy, dx
+    cy = float(fitted.sum(axis=1) @ np.arange(nh)) / total
+    cx = float(fitted.sum(axis=0) @ np.arange(nw)) / total
+    top = min(max(round(CENTRE - cy), 0), SIDE - nh)
+    left = min(max(round(CENTRE - cx), 0), SIDE - nw)
+    return top, left
 
 
 def to_mnist_batch(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,6 +27,7 @@ def test_redelivered_chunk_never_counts_twice() -> None:
     assert record_results(r, "b", {3: {"error": "bad"}, 2: {"digit": 7}}, 60) == (4, 4)
     view = read_batch(r, "b")
     assert view["status"] == "done" and view["done"] == 4
+    assert view["created"] <= view["finished"]
     assert [row["index"] for row in view["results"]] == [0, 1, 2, 3]
     assert view["results"][3] == {"index": 3, "error": "bad"}
 
@@ -36,7 +37,9 @@ def test_unknown_batch_and_progress_only_view() -> None:
     assert read_batch(r, "nope") is None
     create_batch(r, "b", total=2, ttl_s=60)
     view = read_batch(r, "b", with_results=False)
+    created = view.pop("created")
     assert view == {"batch_id": "b", "total": 2, "done": 0, "status": "queued"}
+    assert abs(created - time.time()) < 5
 
 
 def test_results_expire_with_the_batch() -> None:
