@@ -29,11 +29,21 @@ class FrameGate:
         self._lock = threading.Lock()
         self._inflight: dict[str, float] = {}  # sid -> when its frame was dispatched
         self._parked: dict[str, dict[str, Any]] = {}  # sid -> newest waiting frame
+        self._newest: dict[str, int] = {}  # sid -> highest seq offered
         self.coalesced = 0
 
     def offer(self, sid: str, frame: dict[str, Any]) -> bool:
-        """Dispatch now if the client has nothing in flight; else park it. True if sent."""
+        """Dispatch now if the client has nothing in flight; else park it. True if sent.
+
+        Socket.IO handles each event in its own thread, so frames can arrive here out of
+        order: one older than the newest seen is dropped, never sent after a newer one.
+        """
         with self._lock:
+            seq = frame["seq"]
+            if seq <= self._newest.get(sid, seq - 1):
+                self.coalesced += 1
+                return False
+            self._newest[sid] = seq
             since = self._inflight.get(sid)
             if since is not None and self._clock() - since < self._stale_after:
                 if sid in self._parked:
@@ -59,3 +69,4 @@ class FrameGate:
         with self._lock:
             self._inflight.pop(sid, None)
             self._parked.pop(sid, None)
+            self._newest.pop(sid, None)

@@ -88,3 +88,17 @@ def test_concurrent_offers_and_answers_never_lose_the_newest_frame() -> None:
     assert sent == sorted(sent) and len(set(sent)) == len(sent)
     assert sent[-1] == 5000
     assert len(sent) + gate.coalesced == 5000
+
+
+def test_a_frame_older_than_one_already_offered_is_dropped() -> None:
+    """Handlers run in threads, so seq 3 may be offered after seq 5; it must never go out."""
+    gate, sent, _ = make()
+    gate.offer("a", {"seq": 1})
+    gate.offer("a", {"seq": 5})
+    assert gate.offer("a", {"seq": 3}) is False
+    gate.answered("a")
+    assert sent == [("a", 1), ("a", 5)]
+    gate.answered("a")
+    assert gate.offer("a", {"seq": 4}) is False  # even with nothing in flight
+    assert gate.offer("a", {"seq": 6}) is True
+    assert sent[-1] == ("a", 6)

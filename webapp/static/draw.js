@@ -608,8 +608,11 @@
   }
 
   // --- models list --------------------------------------------------------
+  // A reload (e.g. on model_activated) must not wipe a message set meanwhile by
+  // activateModel, so only the "Loading…" this call wrote is cleared.
   async function loadModels() {
-    modelsStatus.textContent = "Loading…";
+    const loading = modelsStatus.textContent ? null : "Loading…";
+    if (loading) modelsStatus.textContent = loading;
     try {
       const res = await fetch("/api/models");
       const body = await res.json().catch(() => ({}));
@@ -618,7 +621,7 @@
         return;
       }
       renderModels(body);
-      modelsStatus.textContent = "";
+      if (loading && modelsStatus.textContent === loading) modelsStatus.textContent = "";
     } catch (e) {
       modelsStatus.textContent = `Could not load models: ${e.message}`;
     }
