@@ -73,7 +73,7 @@ def submit():  # type: ignore[no-untyped-def]
     numbers = add_chunks(r, batch_id, [([i for i, _ in c], [it for _, it in c]) for c in chunks],
                          s.batch_ttl_s)
     for n in numbers:
-        send("worker.tasks.classify_chunk", batch_id, n)
+        send("worker.tasks.classify_chunk", batch_id, n, _options={"ignore_result": True})
     return jsonify(batch_id=batch_id, total=len(items)), 202
 
 

@@ -57,6 +57,6 @@ def live_frames() -> Any:
     return current_app.extensions["live"]
 
 
-def send(task: str, *args: Any, **kwargs: Any) -> Any:
+def send(task: str, *args: Any, _options: dict[str, Any] | None = None, **kwargs: Any) -> Any:
     """Send a task by name: the web process never imports the task code (or TensorFlow)."""
-    return celery().send_task(task, args=args, kwargs=kwargs)
+    return celery().send_task(task, args=args, kwargs=kwargs, **(_options or {}))

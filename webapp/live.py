@@ -53,8 +53,9 @@ class LiveFrames:
             self._reported_coalesced += fresh
             pipe.incrby(COALESCED_COUNTER, fresh)
         pipe.execute()
+        # ignore_result: the answer travels by Socket.IO, so don't subscribe to a result
         self.celery.send_task("worker.tasks.classify_frame",
-                              args=[sid, seq, pack(item, ink), time.time()])
+                              args=[sid, seq, pack(item, ink), time.time()], ignore_result=True)
 
 
 def _on_connect(auth: Any = None) -> None:

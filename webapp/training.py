@@ -34,7 +34,7 @@ def start():  # type: ignore[no-untyped-def]
         return jsonify(error="a training job is already running", job_id=holder), 409
     jobs.save_job(r, job_id, status="queued", progress=0.0, epochs=epochs, metrics={},
                   version=None)
-    send("trainer.tasks.retrain", job_id, epochs)
+    send("trainer.tasks.retrain", job_id, epochs, _options={"ignore_result": True})
     return jsonify(job_id=job_id), 202
 
 
