@@ -26,17 +26,19 @@ def collect(paths: list[str]) -> list[Path]:
     return found
 
 
-def _payload(files: list[Path]) -> dict:
-    items = []
-    for f in files:
+def read_items(files: list[Path]) -> tuple[list[dict], dict[int, str]]:
+    """API items for the readable files, and a local error for each unreadable one."""
+    items: list[dict] = []
+    errors: dict[int, str] = {}
+    for i, f in enumerate(files):
         try:
             if f.suffix.lower() == ".npy":
                 items.append({"pixels": np.load(f, allow_pickle=False).tolist()})
             else:
                 items.append({"image": "data:;base64," + base64.b64encode(f.read_bytes()).decode()})
-        except (OSError, ValueError) as exc:  # the server reports it per item
-            items.append({"pixels": f"unreadable: {exc}"})
-    return {"images": items}
+        except (OSError, ValueError) as exc:
+            errors[i] = f"cannot read {f}: {exc}"
+    return items, errors
 
 
 def submit(paths: list[str], server: str, as_json: bool = False) -> int:
@@ -46,8 +48,14 @@ def submit(paths: list[str], server: str, as_json: bool = False) -> int:
         print("error: no PNG/JPEG/.npy files found", file=sys.stderr)
         return 2
     server = server.rstrip("/")
+    items, local_errors = read_items(files)
+    sent = [i for i in range(len(files)) if i not in local_errors]  # API index -> position
+    if not items:
+        for i in local_errors:
+            print(_human({"file": str(files[i]), "error": local_errors[i]}))
+        return 1
     try:
-        resp = requests.post(f"{server}/api/batches", json=_payload(files), timeout=300)
+        resp = requests.post(f"{server}/api/batches", json={"images": items}, timeout=300)
     except requests.ConnectionError:
         print(f"error: no digitflow server at {server} (start one with `digitflow up`)",
               file=sys.stderr)
@@ -64,10 +72,12 @@ def submit(paths: list[str], server: str, as_json: bool = False) -> int:
                 break
             time.sleep(0.3)
     view = requests.get(f"{server}/api/batches/{batch_id}", timeout=60).json()
-    for row in view["results"]:
-        row = {"file": str(files[row["index"]]), **row}
+    by_position = {sent[r.pop("index")]: r for r in view["results"]}
+    for i, f in enumerate(files):  # in the order given, unreadable files included
+        row = {"file": str(f), **({"error": local_errors[i]} if i in local_errors
+                                  else by_position[i])}
         print(json.dumps(row) if as_json else _human(row))
-    return 0 if view["status"] == "done" else 1
+    return 0 if view["status"] == "done" and not local_errors else 1
 
 
 def _human(row: dict) -> str:

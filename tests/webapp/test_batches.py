@@ -107,13 +107,16 @@ def test_submit_cli_prints_results_in_order(stack, mnist_test, tmp_path) -> None
     for i in range(6):
         (tmp_path / f"{i:02d}.png").write_bytes(png(mnist_test.images[i]))
     np.save(tmp_path / "06.npy", mnist_test.images[6])
+    (tmp_path / "07.npy").write_bytes(b"not a numpy file")
     out = subprocess.run(
         [sys.executable, "-m", "cli.main", "submit", str(tmp_path), "--server", stack.url,
-         "--json"], capture_output=True, text=True, timeout=120, check=True,
+         "--json"], capture_output=True, text=True, timeout=120,
     )
+    assert out.returncode == 1, out.stderr  # one file could not be read
     rows = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [r["digit"] for r in rows] == [int(x) for x in mnist_test.labels[:7]]
+    assert [r["digit"] for r in rows[:7]] == [int(x) for x in mnist_test.labels[:7]]
     assert rows[0]["file"].endswith("00.png")
+    assert rows[7]["file"].endswith("07.npy") and "cannot read" in rows[7]["error"]
 
 
 def test_data_url_items_in_json_batches(stack, mnist_test) -> None:  # type: ignore[no-untyped-def]
