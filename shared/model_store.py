@@ -35,6 +35,10 @@ class StoreError(RuntimeError):
     """The store cannot do what was asked (unknown version, nothing to seed from, ...)."""
 
 
+class VersionExists(StoreError):
+    """A version number asked for explicitly is already taken."""
+
+
 class ModelStore:
     """Integer-versioned, immutable model versions plus one atomically moved ACTIVE pointer."""
 
@@ -108,33 +112,40 @@ class ModelStore:
         return target
 
     # ------------------------------------------------------------------ writing
-    def publish(self, model_file: str | os.PathLike, meta: dict[str, Any]) -> int:
-        """Publish a model file as the next version and return its number (not activated)."""
+    def publish(self, model_file: str | os.PathLike, meta: dict[str, Any],
+                version: int | None = None) -> int:
+        """Publish a model file as the next version (or exactly `version`, else VersionExists)
+        and return its number; it is not activated."""
         meta = {"created": datetime.now(UTC).isoformat(timespec="seconds"), **meta}
         if isinstance(self.fs, LocalFileSystem):  # file:// too: stage, then rename
-            return self._publish_local(Path(model_file), meta)
-        return self._publish_remote(Path(model_file), meta)
+            return self._publish_local(Path(model_file), meta, version)
+        return self._publish_remote(Path(model_file), meta, version)
 
-    def _publish_local(self, model_file: Path, meta: dict[str, Any]) -> int:
+    def _publish_local(self, model_file: Path, meta: dict[str, Any], fixed: int | None) -> int:
         staging = Path(self._p(f".staging-{uuid.uuid4().hex}"))
         staging.mkdir(parents=True)
         try:
             shutil.copyfile(model_file, staging / MODEL_FILE)
-            while True:
-                version = (max(self.versions(), default=0)) + 1
+            for _ in range(100):  # another publisher may take the number we picked
+                version = fixed or (max(self.versions(), default=0)) + 1
                 (staging / META_FILE).write_text(json.dumps({**meta, "version": version}, indent=2))
                 try:
                     os.rename(staging, self._p("versions", version))  # atomic; fails if taken
                     break
                 except OSError:
-                    continue
+                    if fixed:
+                        raise VersionExists(f"version {fixed} already exists") from None
+            else:
+                raise StoreError(f"could not claim a version number in {self.url}")
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         log.info("published model version %d to %s", version, self.url)
         return version
 
-    def _publish_remote(self, model_file: Path, meta: dict[str, Any]) -> int:
-        version = (max(self.versions(), default=0)) + 1
+    def _publish_remote(self, model_file: Path, meta: dict[str, Any], fixed: int | None) -> int:
+        if fixed and self.fs.exists(self._p("versions", fixed)):
+            raise VersionExists(f"version {fixed} already exists")
+        version = fixed or (max(self.versions(), default=0)) + 1
         while self.fs.exists(self._p("versions", version)):
             version += 1
         self.fs.put_file(str(model_file), self._p("versions", version, MODEL_FILE))
@@ -163,17 +174,19 @@ class ModelStore:
         active = self.active()
         if active is not None:
             return active
-        versions = self.versions()
-        if not versions:
+        if not self.versions():
             bundled_model = bundled_dir / MODEL_FILE
             if not bundled_model.exists():
                 raise StoreError(f"the store {self.url} is empty and no bundled model exists")
             meta = json.loads((bundled_dir / META_FILE).read_text())
             meta.pop("version", None)
             meta["source"] = "bundled default model"
-            self.publish(bundled_model, meta)
-            versions = self.versions()
-        self.activate(versions[-1])
+            try:  # always as version 1, so workers starting together seed it only once
+                self.publish(bundled_model, meta, version=1)
+            except VersionExists:
+                log.info("another process seeded %s first", self.url)
+        if self.active() is None:
+            self.activate(self.versions()[-1])
         return self.active()  # type: ignore[return-value]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import subprocess
@@ -22,12 +21,7 @@ UP_TIMEOUT_S = 90.0
 EXIT_TIMEOUT_S = 20.0
 TAG_VAR = "DIGITFLOW_UP_TEST_TAG"
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        importlib.util.find_spec("cli.main") is None, reason="cli/main.py not written yet"
-    ),
-]
+pytestmark = pytest.mark.integration
 
 
 def _healthz(port: int) -> bool:

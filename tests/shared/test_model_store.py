@@ -373,3 +373,27 @@ def test_readers_never_see_a_missing_active_pointer_while_it_moves(
     values = set(seen)
     assert len(seen) > 1
     assert values <= {1, 2}, f"reader saw {sorted(values, key=str)} in {len(seen)} reads"
+
+
+def test_workers_seeding_an_empty_store_together_publish_one_version(tmp_path: Path) -> None:
+    """Several workers start at once on an empty store: the bundled model lands once."""
+    import threading
+
+    from shared.model_store import BUNDLED_DIR
+
+    url = str(tmp_path / "store")
+    barrier = threading.Barrier(6)
+    seen: list[int] = []
+
+    def seed() -> None:
+        store = ModelStore(url)
+        barrier.wait()
+        seen.append(store.ensure_seeded(BUNDLED_DIR))
+
+    threads = [threading.Thread(target=seed) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert ModelStore(url).versions() == [1]
+    assert seen == [1] * 6

@@ -33,9 +33,10 @@ from shared.model_store import BUNDLED_DIR, MODEL_FILE, ModelStore
 
 pytestmark = pytest.mark.browser
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api  # noqa: E402  (a dev dependency: missing means broken)
+
 expect = sync_api.expect
-Image = pytest.importorskip("PIL.Image")
+from PIL import Image  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

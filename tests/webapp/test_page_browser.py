@@ -19,7 +19,8 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-sync_api = pytest.importorskip("playwright.sync_api")
+from playwright import sync_api  # noqa: E402  (a dev dependency: missing means broken)
+
 expect = sync_api.expect
 
 CHROMIUM = "/usr/bin/chromium"

@@ -71,14 +71,14 @@ def test_hot_swap_under_load_drops_nothing(pair, mnist_test) -> None:  # type: i
     store = ModelStore(pair.store)
     old = store.active()
     new = store.publish(BUNDLED_DIR / MODEL_FILE, {"test_accuracy": 0.99, "source": "swap test"})
-    results: list[tuple[int, dict]] = []
+    results: list[tuple[int, int, dict]] = []  # (client, status, body); each client in order
     stop_flag = threading.Event()
 
     def load(k: int) -> None:
         img = mnist_test.images[k].tolist()
         while not stop_flag.is_set():
             r = requests.post(f"{pair.url}/api/predict", json={"pixels": img}, timeout=30)
-            results.append((r.status_code, r.json()))
+            results.append((k, r.status_code, r.json()))
 
     threads = [threading.Thread(target=load, args=(k,)) for k in range(4)]
     for t in threads:
@@ -96,14 +96,17 @@ def test_hot_swap_under_load_drops_nothing(pair, mnist_test) -> None:  # type: i
     stop_flag.set()
     for t in threads:
         t.join()
-    assert results and all(code == 200 for code, _ in results), \
-        [b for c, b in results if c != 200][:3]
-    seen: dict[str, list[int]] = defaultdict(list)
-    for _, body in results:
+    assert results and all(code == 200 for _, code, _ in results), \
+        [b for _, c, b in results if c != 200][:3]
+    # A client's requests are sequential, so what one worker served it is in service order:
+    # there the version may only go forward.
+    seen: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for client, _, body in results:
         assert body["model_version"] in (old, new)
-        seen[body["worker"]].append(body["model_version"])
-    assert any(new in versions for versions in seen.values())
-    for worker, versions in seen.items():
+        seen[(client, body["worker"])].append(body["model_version"])
+    assert {w for (_, w), versions in seen.items() if new in versions} == \
+        {w for _, w in seen}, "every worker served the new version"
+    for (_client, worker), versions in seen.items():
         assert versions == sorted(versions), f"{worker} went back to an older version"
     store.activate(old)  # leave the pair as we found it
 
