@@ -8,6 +8,7 @@ unexpected death of any child shuts everything down so that no process is left b
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -153,11 +154,12 @@ def _signal_group(child: Child, sig: signal.Signals) -> None:
             os.killpg(child.pgid, sig)
 
 
-def _healthy(url: str) -> bool:
-    """True when GET url answers 200."""
+def _healthy(url: str, workers: int = 0) -> bool:
+    """True when GET url answers 200 and reports at least `workers` workers with a model."""
     try:
         with urllib.request.urlopen(url, timeout=1.0) as resp:  # noqa: S310 - local URL
-            return int(resp.status) == 200
+            body = json.loads(resp.read() or b"{}")
+            return int(resp.status) == 200 and int(body.get("workers", 0)) >= workers
     except (urllib.error.URLError, OSError, ValueError):
         return False
 
@@ -279,9 +281,10 @@ def run_up(port: int, workers: int, host: str) -> int:
                 code = 1
                 break
             if not is_up:
-                if _healthy(health_url):
+                if _healthy(health_url, workers):
                     is_up = True
-                    log.info("digitflow is up at %s", url)
+                    log.info("digitflow is up at %s (%d worker(s) ready); Ctrl-C stops it",
+                             url, workers)
                 elif not warned and time.monotonic() - waiting_since > HEALTH_WARN_AFTER_S:
                     warned = True
                     log.warning("still waiting for %s to answer 200", health_url)
