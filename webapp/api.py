@@ -8,7 +8,7 @@ import time
 import numpy as np
 from celery.exceptions import TimeoutError as CeleryTimeout
 from flask import Blueprint, jsonify, request
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 
 from shared.events import announce_activation
 from shared.model_store import StoreError
@@ -108,8 +108,3 @@ def activate(version: int):  # type: ignore[no-untyped-def]
         raise NotFound(str(exc)) from None
     announce_activation(version, settings().redis_url)
     return jsonify(active=version)
-
-
-@bp.errorhandler(BadRequest)
-def bad_request(exc: BadRequest):  # type: ignore[no-untyped-def]
-    return jsonify(error=exc.description), 400

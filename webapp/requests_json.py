@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from flask import request
@@ -24,8 +25,6 @@ def json_object(allowed: set[str]) -> dict[str, Any]:
 
 def uploaded_image_item(field: str = "image") -> dict[str, Any] | None:
     """A multipart file upload as a payload item `{"image": data URL}`, or None."""
-    import base64
-
     upload = request.files.get(field)
     if upload is None:
         return None
