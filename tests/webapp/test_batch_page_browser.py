@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import time
 from pathlib import Path
@@ -27,19 +26,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
+from PIL import Image
+from playwright import sync_api
 
 from shared.mnist import load_mnist
 from shared.model_store import BUNDLED_DIR, MODEL_FILE, ModelStore
+from tests.utils.browser import open_page
 
 pytestmark = pytest.mark.browser
-
-from playwright import sync_api  # noqa: E402  (a dev dependency: missing means broken)
-
 expect = sync_api.expect
-from PIL import Image  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ADMIN_TOKEN = "test-admin-token"
 TIMEOUT_MS = 20_000
 N_PER_DIGIT = {d: 1 for d in range(10)} | {7: 2, 1: 2}  # 12 digits, every class at least once
@@ -47,29 +43,6 @@ CORRUPT = "scan-corrupt.png"
 
 
 # ------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} not found: install it with `apt-get install -y chromium`")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page_errors():
-    return []
-
-
-def open_page(browser, url, page_errors, **context_args):
-    context = browser.new_context(**context_args)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: page_errors.append(f"{url}: {exc}"))
-    page.goto(url)
-    return context, page
 
 
 def as_scan(digit28: np.ndarray) -> Image.Image:

@@ -11,20 +11,17 @@ Needs the Debian Chromium at /usr/bin/chromium (`apt-get install -y chromium`); 
 from __future__ import annotations
 
 import math
-import os
 import re
 from pathlib import Path
 
 import pytest
+from playwright import sync_api
+
+from tests.utils.browser import open_page
 
 pytestmark = pytest.mark.browser
-
-from playwright import sync_api  # noqa: E402  (a dev dependency: missing means broken)
-
 expect = sync_api.expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 REPO = Path(__file__).resolve().parents[2]
 # tests never write tracked files; `cp var/screenshot.png docs/` refreshes the README image
 SCREENSHOT = REPO / "var" / "screenshot.png"
@@ -73,29 +70,6 @@ def draw(page, strokes):
 
 
 # ------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def browser():
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} not found: install it with `apt-get install -y chromium`")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-@pytest.fixture
-def page_errors():
-    return []
-
-
-def open_page(browser, url, page_errors, **context_args):
-    context = browser.new_context(**context_args)
-    page = context.new_page()
-    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
-    page.goto(url)
-    return context, page
 
 
 # ------------------------------------------------------------------ tests
