@@ -26,9 +26,6 @@ class Settings(BaseSettings):
 
     predict_timeout_s: float = 10.0
     max_request_bytes: int = 8 * 1024 * 1024
-    max_side: int = 1024
-    min_side: int = 8
-    max_image_side: int = 4096
     max_batch_items: int = 20_000
     max_batch_bytes: int = 256 * 1024 * 1024
     batch_chunk_size: int = 256
@@ -36,7 +33,7 @@ class Settings(BaseSettings):
     feedback_cap: int = 20_000
     train_limit: int | None = None  # train on the first N MNIST images (demos, tests)
     visibility_timeout_s: int = 120
-    swap_check_interval_s: float = 0.5
+    version_check_interval_s: float = 5.0  # fallback to the pub/sub activation notice
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_dev(self) -> Settings:

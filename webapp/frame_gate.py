@@ -64,6 +64,12 @@ class FrameGate:
             self._inflight[sid] = self._clock()
         self._dispatch(sid, frame)
 
+    def take_coalesced(self) -> int:
+        """Frames coalesced since the last call (for the shared counter in Redis)."""
+        with self._lock:
+            count, self.coalesced = self.coalesced, 0
+            return count
+
     def forget(self, sid: str) -> None:
         """The client left."""
         with self._lock:

@@ -34,7 +34,6 @@ class LiveFrames:
         self.redis = redis_client
         self.celery = celery
         self.gate = FrameGate(self._dispatch)
-        self._reported_coalesced = 0
 
     def _dispatch(self, sid: str, frame: dict[str, Any]) -> None:
         seq = frame["seq"]
@@ -48,10 +47,9 @@ class LiveFrames:
             return
         pipe = self.redis.pipeline(transaction=False)
         pipe.set(latest_seq(sid), seq, ex=SEQ_TTL_S)
-        fresh = self.gate.coalesced - self._reported_coalesced
-        if fresh:
-            self._reported_coalesced += fresh
-            pipe.incrby(COALESCED_COUNTER, fresh)
+        coalesced = self.gate.take_coalesced()
+        if coalesced:
+            pipe.incrby(COALESCED_COUNTER, coalesced)
         pipe.execute()
         # ignore_result: the answer travels by Socket.IO, so don't subscribe to a result
         self.celery.send_task("worker.tasks.classify_frame",

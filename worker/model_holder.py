@@ -24,6 +24,7 @@ from shared.redis_keys import ACTIVATION_CHANNEL, WORKER_TTL_S, worker_heartbeat
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+HEARTBEAT_S = 2.0  # well inside WORKER_TTL_S, so a live worker never drops out of /healthz
 
 
 class ModelHolder:
@@ -35,7 +36,6 @@ class ModelHolder:
         self.store = ModelStore(settings.model_store)
         self._current: Classifier | None = None
         self._lock = threading.Lock()  # serialises loads, never held while serving
-        self._ready = threading.Event()
 
     @property
     def version(self) -> int | None:
@@ -72,7 +72,6 @@ class ModelHolder:
                 return False
             old = self.version
             self._current = fresh  # the swap
-            self._ready.set()
             log.info("serving model version %s (was %s); swap took %.2fs",
                      wanted, old, time.perf_counter() - started)
             return True
@@ -102,7 +101,7 @@ class ModelHolder:
         last_check = 0.0
         while True:
             try:
-                if time.monotonic() - last_check > 5.0:  # the fallback for a missed notice
+                if time.monotonic() - last_check > self.settings.version_check_interval_s:
                     last_check = time.monotonic()
                     self.refresh()
                 if self._current is not None:
@@ -113,4 +112,4 @@ class ModelHolder:
                     )
             except Exception:
                 log.exception("heartbeat/version check failed")
-            time.sleep(min(self.settings.swap_check_interval_s * 4, 2.0))
+            time.sleep(HEARTBEAT_S)

@@ -31,7 +31,7 @@ def test_defaults_match_the_contract() -> None:
     assert s.redis_url == "redis://127.0.0.1:6379/0"
     assert s.admin_token == DEV_ADMIN_TOKEN
     assert s.port == 5000 and s.mnist_dir is None
-    assert s.max_side == 1024 and s.min_side == 8 and s.max_image_side == 4096
+    assert s.batch_ttl_s == 24 * 3600 and s.max_request_bytes == 8 * 1024 * 1024
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:

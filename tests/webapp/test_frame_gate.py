@@ -35,6 +35,7 @@ def test_frames_waiting_behind_one_in_flight_coalesce_to_the_newest() -> None:
     for seq in (2, 3, 4):
         assert gate.offer("a", {"seq": seq}) is False
     assert sent == [("a", 1)] and gate.coalesced == 2  # 2 and 3 never cost anything
+    assert gate.take_coalesced() == 2 and gate.take_coalesced() == 0  # reported once
     gate.answered("a")
     assert sent == [("a", 1), ("a", 4)]
     gate.answered("a")  # nothing waiting: the gate opens
