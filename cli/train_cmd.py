@@ -35,11 +35,14 @@ def train(data: str | None, epochs: int | None, limit: int | None, out: str,
           activate: str = "gate") -> int:
     """Train with a progress bar, publish through the accuracy gate, and save the plots."""
     from shared.mnist import DatasetError
-    from shared.model_store import open_store
+    from shared.model_store import ModelStore
+    from shared.settings import get_settings
     from trainer.plots import plot_confusion, plot_history
     from trainer.training import publish_with_gate, train_model
 
-    store = open_store()
+    settings = get_settings()
+    data = data or settings.mnist_dir
+    store = ModelStore(settings.model_store)
     try:
         with tempfile.TemporaryDirectory(prefix="digitflow-train-") as workdir:
             result = train_model(data, epochs=epochs, limit=limit, workdir=Path(workdir),
@@ -65,19 +68,21 @@ def train(data: str | None, epochs: int | None, limit: int | None, out: str,
 def evaluate(data: str | None, version: int | None, out: str) -> int:
     """Score a stored version (default: active) on the preprocessed MNIST test set."""
     from shared.mnist import DatasetError
-    from shared.model_store import StoreError, open_store
+    from shared.model_store import ModelStore, StoreError
     from shared.settings import get_settings
     from trainer.plots import plot_confusion
     from trainer.training import prepare_mnist
 
+    settings = get_settings()
+    data = data or settings.mnist_dir
     try:
         digits = prepare_mnist(data)
     except DatasetError as exc:
         return _fail(str(exc))
-    store = open_store()
+    store = ModelStore(settings.model_store)
     try:
         version = version if version is not None else store.ensure_seeded()
-        model_dir = store.fetch(version, get_settings().model_cache)
+        model_dir = store.fetch(version, settings.model_cache)
     except StoreError as exc:
         return _fail(str(exc))
 

@@ -20,11 +20,20 @@ JOB_TTL_S = 7 * 24 * 3600
 
 
 def try_lock(r: redis.Redis, job_id: str) -> str | None:
-    """Take the training slot for `job_id`; returns the holder's job id if already taken."""
-    if r.set(TRAIN_LOCK, job_id, nx=True, ex=LOCK_TTL_S):
-        return None
+    """Take the training slot for `job_id`; None if taken, else the holder's job id.
+
+    One `SET NX GET` answers both questions atomically (Redis >= 7): it sets the lock only if
+    it is free and returns the previous holder, so a lock expiring in between cannot be read
+    as "you got it".
+    """
+    holder = r.set(TRAIN_LOCK, job_id, nx=True, ex=LOCK_TTL_S, get=True)
+    return holder.decode() if holder is not None else None
+
+
+def lock_holder(r: redis.Redis) -> str | None:
+    """The job id holding the training slot, or None when it is free."""
     holder = r.get(TRAIN_LOCK)
-    return holder.decode() if holder else None
+    return holder.decode() if holder is not None else None
 
 
 def refresh_lock(r: redis.Redis, job_id: str) -> None:
@@ -48,5 +57,6 @@ def save_job(r: redis.Redis, job_id: str, **fields: Any) -> dict[str, Any]:
 
 
 def load_job(r: redis.Redis, job_id: str) -> dict[str, Any] | None:
+    """The job record, or None if unknown or expired."""
     raw = r.get(train_job(job_id))
     return json.loads(raw) if raw else None
