@@ -10,8 +10,8 @@ import pytest
 import requests
 from PIL import Image
 
+from devtools.stack import start_stack
 from shared.mnist import load_mnist
-from tests.utils.stack import start_stack
 
 pytestmark = pytest.mark.integration
 

@@ -16,10 +16,10 @@ from collections import defaultdict
 import pytest
 import requests
 
+from devtools.stack import start_stack, stop
 from shared.mnist import load_mnist
 from shared.model_store import BUNDLED_DIR, MODEL_FILE, ModelStore
 from shared.redis_keys import worker_heartbeat_pattern
-from tests.utils.stack import start_stack, stop
 
 pytestmark = pytest.mark.integration
 
