@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import redis
 from flask import current_app
 
+from shared import redis_conn
 from shared.celery_app import make_celery
 from shared.events import announce_activation
 from shared.model_store import ModelStore
@@ -44,7 +45,7 @@ def connect_services(settings: Settings) -> Services:
     def send_task(name: str, args: list[Any], **options: Any) -> Any:
         return celery.send_task(name, args=args, **options)
 
-    return Services(redis=redis.Redis.from_url(settings.redis_url), send_task=send_task,
+    return Services(redis=redis_conn.redis_client(settings.redis_url), send_task=send_task,
                     store=ModelStore(settings.model_store),
                     announce_activation=partial(announce_activation, settings.redis_url),
                     message_queue=settings.redis_url)
