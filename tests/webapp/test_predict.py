@@ -12,6 +12,7 @@ from PIL import Image
 
 from shared.celery_app import PREDICT_TASK
 from shared.wire import unpack
+from tests.utils.bad_predict_bodies import BAD_JSON_BODIES, JSON_HEADERS
 from tests.utils.recording_sender import RecordingSender
 
 
@@ -27,16 +28,11 @@ def png_bytes(size: int = 32) -> bytes:
 @pytest.mark.parametrize(
     ("kwargs", "status", "needle"),
     [
-        ({"json": {"pixels": [[1, 2], [3, 4]]}}, 400, "between 8x8"),
-        ({"json": {"pixels": [[0] * 28] * 28, "extra": 1}}, 400, "unknown field"),
-        ({"json": [1, 2, 3]}, 400, "json object"),
-        ({"data": "not json", "headers": {"Content-Type": "application/json"}}, 400, "json"),
-        ({"json": {"image": "data:image/png;base64,AAAA"}}, 400, "corrupt"),
+        *BAD_JSON_BODIES,
         ({"data": {"image": (io.BytesIO(b"\x89PNG\r\n\x1a\nbroken"), "x.png")}}, 400,
          "corrupt"),
         ({"data": {"wrong": (io.BytesIO(b"abc"), "x.png")}}, 400, "'image'"),
-        ({"data": b"x" * (65 * 1024), "headers": {"Content-Type": "application/json"}},
-         413, "too large"),
+        ({"data": b"x" * (65 * 1024), "headers": JSON_HEADERS}, 413, "too large"),
     ],
 )
 def test_bad_input_is_a_clear_4xx_and_nothing_is_queued(
