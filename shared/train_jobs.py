@@ -19,14 +19,21 @@ LOCK_TTL_S = 900
 JOB_TTL_S = 7 * 24 * 3600
 
 
+# Set the lock if free and answer with the previous holder, in one atomic step (Redis 6.2,
+# which `digitflow up` embeds, refuses `SET ... NX GET`; a script is atomic on any version).
+_TAKE_LOCK = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return false end
+return redis.call('GET', KEYS[1])
+"""
+
+
 def try_lock(r: redis.Redis, job_id: str) -> str | None:
     """Take the training slot for `job_id`; None if taken, else the holder's job id.
 
-    One `SET NX GET` answers both questions atomically (Redis >= 7): it sets the lock only if
-    it is free and returns the previous holder, so a lock expiring in between cannot be read
-    as "you got it".
+    One script sets the lock only if it is free and otherwise returns the holder, so a lock
+    expiring between a SET NX and a GET cannot be read as "you got it".
     """
-    holder = r.set(TRAIN_LOCK, job_id, nx=True, ex=LOCK_TTL_S, get=True)
+    holder = r.eval(_TAKE_LOCK, 1, TRAIN_LOCK, job_id, LOCK_TTL_S)
     return holder.decode() if holder is not None else None
 
 
