@@ -45,7 +45,7 @@ def register_handlers(socketio: SocketIO, live: LiveFrames, store: ModelStore) -
         live.offer(request.sid, data)  # type: ignore[attr-defined]
 
     def on_subscribe(data: Any) -> None:
-        room = data.get("batch_id") or data.get("job_id") if isinstance(data, dict) else None
+        room = (data.get("batch_id") or data.get("job_id")) if isinstance(data, dict) else None
         if not isinstance(room, str) or not room:
             emit("error", {"seq": None, "error": "subscribe needs a 'batch_id' or 'job_id'"})
             return

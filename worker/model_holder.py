@@ -1,10 +1,10 @@
 """The worker's current model, and the hot-swap that replaces it without dropping requests.
-(The liveness heartbeat is `worker.heartbeat`.)
 
 Like TF Serving, a new version is fetched, loaded and warmed up *beside* the old one; only
 then is the reference swapped (one assignment, atomic under the GIL). A failed load keeps the
 old model serving, as Triton does. Workers hear of activations through Redis pub/sub and
 double-check the store's ACTIVE pointer every few seconds in case a notice was missed.
+(The liveness heartbeat is its own module, `worker.heartbeat`.)
 """
 
 from __future__ import annotations
