@@ -80,17 +80,15 @@ def evaluate(data: str | None, version: int | None, out: str) -> int:
     except DatasetError as exc:
         return _fail(str(exc))
     store = ModelStore(settings.model_store)
-    try:
-        version = version if version is not None else store.ensure_seeded()
-        model_dir = store.fetch(version, settings.model_cache)
-    except StoreError as exc:
-        return _fail(str(exc))
-
-    from shared.classifier import Classifier
+    from shared.classifier import load_classifier
     from trainer.training import evaluate_classifier
 
-    accuracy, confusion = evaluate_classifier(Classifier(model_dir, version=version),
-                                              digits.x_test, digits.y_test)
+    try:
+        version = version if version is not None else store.ensure_seeded()
+        model = load_classifier(store, version, settings.model_cache)
+    except StoreError as exc:
+        return _fail(str(exc))
+    accuracy, confusion = evaluate_classifier(model, digits.x_test, digits.y_test)
     n_test = len(digits.y_test)
     png = plot_confusion(confusion, Path(out) / f"eval-v{version}-confusion.png",
                          title=f"version {version}: {accuracy:.2%} on {n_test} MNIST test digits")
