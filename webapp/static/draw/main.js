@@ -4,7 +4,8 @@
  *   socket.js    the Socket.IO connection and its indicator
  *   view.js      the prediction, bars, preview, version, notices
  *   feedback.js  "it was a …" labels for the next retrain
- *   training.js  retraining and its accuracy chart
+ *   training.js  retraining: start a job and follow it
+ *   train_chart.js  the accuracy-per-epoch chart
  *   models.js    the versions table and activation
  * Plain ES modules served as they are: no build step.
  */
