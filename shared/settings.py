@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     feedback_cap: int = 20_000
     train_limit: int | None = None  # train on the first N MNIST images (demos, tests)
     visibility_timeout_s: int = 120
+    # The embedded Redis of `digitflow up` (issue 9): its memory cap (a redis-server size such
+    # as 512mb or 2gb); it runs with `noeviction`, so a full Redis refuses writes, never drops.
+    redis_maxmemory: str = "512mb"
     version_check_interval_s: float = 5.0  # fallback to the pub/sub activation notice
 
     @model_validator(mode="after")
