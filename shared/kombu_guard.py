@@ -23,6 +23,14 @@ The guard has two parts, both here:
    restores them (kombu's own `restore_by_tag`, a WATCHed transaction: a message that was
    acked meanwhile is simply gone from the hash and is not restored). This finishes what
    kombu's close would have done had Redis been up.
+3. An ack that fails because the connection is gone (a task that finished during or just after
+   the outage) used to keep its prefetch credit for ever: the consumer, its prefetch window
+   full, never polled the dead socket again, so it never noticed the loss and stalled while
+   its heartbeat thread still reported it alive (the stall of celery #8030/#9054). Now the
+   credit is freed, so the consumer polls, sees the loss and reconnects, and the message is
+   treated like the others above: restored after the reconnect. That is the at-least-once
+   delivery `acks_late` promises (the task may run twice; digitflow's result writes are
+   idempotent), and what kombu itself does after `visibility_timeout`, only sooner.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import threading
 from typing import Any
 
 from kombu.transport import redis as kombu_redis
+from kombu.transport.virtual import QoS as VirtualQoS
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -95,10 +104,29 @@ def _guard_restore(qos_cls: Any) -> None:
     qos_cls.restore_visible = _restore_visible
 
 
+def _guard_ack(qos_cls: Any) -> None:
+    """Part 3: a failed ack frees its prefetch credit and leaves the message to be restored."""
+    ack = qos_cls.ack
+
+    def _ack(self: Any, delivery_tag: str) -> None:
+        try:
+            ack(self, delivery_tag)
+        except _LOST:
+            if not self.channel.closed:  # a closed channel's tags were handled by its close
+                with _orphans_lock:
+                    _orphans.add(delivery_tag)
+            VirtualQoS.ack(self, delivery_tag)  # drop it from the prefetch window
+            log.warning("could not ack %s (broker connection lost); it will be restored and "
+                        "may run again", delivery_tag)
+
+    qos_cls.ack = _ack
+
+
 def install() -> None:
     """Patch kombu's Redis Channel and QoS once per process (idempotent)."""
     if getattr(kombu_redis.Channel, _PATCHED_FLAG, False):
         return
     _guard_connparams(kombu_redis.Channel)
     _guard_restore(kombu_redis.QoS)
+    _guard_ack(kombu_redis.QoS)
     setattr(kombu_redis.Channel, _PATCHED_FLAG, True)

@@ -14,14 +14,15 @@ from typing import Any
 import redis
 
 from shared.redis_keys import TRAIN_LOCK, train_job
+from shared.settings import get_settings
 
-LOCK_TTL_S = 900
+LOCK_TTL_S = 900  # the default of Settings.train_lock_ttl_s (TRAIN_LOCK_TTL_S)
 JOB_TTL_S = 7 * 24 * 3600
 
 
 def try_lock(r: redis.Redis, job_id: str) -> str | None:
     """Take the training slot for `job_id`; returns the holder's job id if already taken."""
-    if r.set(TRAIN_LOCK, job_id, nx=True, ex=LOCK_TTL_S):
+    if r.set(TRAIN_LOCK, job_id, nx=True, ex=get_settings().train_lock_ttl_s):
         return None
     holder = r.get(TRAIN_LOCK)
     return holder.decode() if holder else None
@@ -30,7 +31,7 @@ def try_lock(r: redis.Redis, job_id: str) -> str | None:
 def refresh_lock(r: redis.Redis, job_id: str) -> None:
     """Keep the slot while training makes progress."""
     if (r.get(TRAIN_LOCK) or b"").decode() == job_id:
-        r.expire(TRAIN_LOCK, LOCK_TTL_S)
+        r.expire(TRAIN_LOCK, get_settings().train_lock_ttl_s)
 
 
 def release_lock(r: redis.Redis, job_id: str) -> None:
