@@ -227,4 +227,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    # After a Ctrl-C mid-run a Socket.IO client thread can be left waiting on a dead socket;
+    # everything we started is already stopped, so do not wait for it at interpreter exit.
+    os._exit(code)

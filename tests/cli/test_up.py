@@ -62,9 +62,9 @@ def test_a_crash_looping_child_stops_the_supervisor_and_says_so(
     child = Child("flaky", [sys.executable, "-c", "import sys; sys.exit(3)"],
                   crashes=_fast_tracker())
     pump = OutputPump(5)
-    _spawn(child, dict(os.environ))
-    pump.add(child)
     with caplog.at_level(logging.INFO, logger="digitflow.up"):
+        _spawn(child, dict(os.environ))
+        pump.add(child)
         code = supervise([child], dict(os.environ), pump, None, [],
                          f"http://127.0.0.1:{free_port()}/healthz", 0)
     pump.drain()
