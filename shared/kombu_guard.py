@@ -31,12 +31,6 @@ The guard has two parts, both here:
    treated like the others above: restored after the reconnect. That is the at-least-once
    delivery `acks_late` promises (the task may run twice; digitflow's result writes are
    idempotent), and what kombu itself does after `visibility_timeout`, only sooner.
-4. redis-py >= 6 retries a failed command on a fresh connection by itself (3 times by default).
-   Inside kombu's event loop that hides the loss: the broadcast PubSub reconnected and
-   re-subscribed to the restarted Redis within a poll callback, then blocked the worker's main
-   thread in a read that never returned (seen with py-spy: MainThread in PubSub.parse_response,
-   the consumer never logged the loss, its tasks were never acked). kombu was written to see
-   connection errors and reconnect itself, so its connections get no redis-py retries.
 """
 
 from __future__ import annotations
@@ -47,10 +41,8 @@ from typing import Any
 
 from kombu.transport import redis as kombu_redis
 from kombu.transport.virtual import QoS as VirtualQoS
-from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +60,7 @@ def _guard_connparams(channel_cls: Any) -> None:
         """Refuse, as a lost connection, to build a pool for a detached transport."""
         if getattr(self.connection, "client", None) is None:
             raise RedisConnectionError("broker connection closed (kombu transport detached)")
-        params = original(self, asynchronous=asynchronous)
-        params["retry"] = Retry(NoBackoff(), 0)  # part 4: errors must reach kombu
-        return params
+        return original(self, asynchronous=asynchronous)
 
     channel_cls._connparams = _connparams
 

@@ -71,21 +71,3 @@ def test_a_failed_ack_frees_its_credit_and_the_message_comes_back_after_reconnec
     finally:
         server.stop()
 
-
-def test_kombu_connections_leave_reconnecting_to_kombu(tmp_path: Path) -> None:
-    """redis-py's own retries would reconnect a PubSub behind kombu's back (part 4)."""
-    with RedisServer(data_dir=tmp_path) as server:
-        conn = Connection(server.url)
-        channel = conn.channel()
-        for asynchronous in (False, True):
-            retry = channel._connparams(asynchronous=asynchronous)["retry"]
-            assert retry.get_retries() == 0
-        subscriber = channel.subclient  # the broadcast PubSub of the worker's event loop
-        subscriber.subscribe("guard-test")
-        subscriber.get_message(timeout=1)
-        os.kill(server.pid or 0, signal.SIGKILL)
-        server.wait_exit()
-        server.start()  # back at once: a retrying client would reconnect silently
-        with pytest.raises(redis.exceptions.ConnectionError):
-            subscriber.get_message(timeout=1)
-        conn.release()
