@@ -71,3 +71,23 @@ def test_a_failed_ack_frees_its_credit_and_the_message_comes_back_after_reconnec
     finally:
         server.stop()
 
+
+
+def test_the_broadcast_read_never_blocks_nor_reconnects_behind_kombus_back(
+    tmp_path: Path,
+) -> None:
+    with RedisServer(data_dir=tmp_path) as server:
+        conn = Connection(server.url)
+        channel = conn.channel()
+        subscriber = channel.subclient  # the broadcast PubSub of the worker's event loop
+        subscriber.subscribe("guard-test")
+        assert subscriber.get_message(timeout=2)["type"] == "subscribe"
+        started = time.monotonic()
+        with pytest.raises(kombu_guard.kombu_redis.Empty):  # nothing there: no blocking read
+            channel._receive_one(subscriber)
+        assert time.monotonic() - started < 1
+        subscriber.connection.disconnect()  # what redis-py does after a read error
+        with pytest.raises(redis.exceptions.ConnectionError):
+            channel._receive_one(subscriber)  # plain redis-py would reconnect, then block
+        assert subscriber.connection._sock is None, "not silently reconnected"
+        conn.release()
