@@ -91,3 +91,13 @@ def test_the_broadcast_read_never_blocks_nor_reconnects_behind_kombus_back(
             channel._receive_one(subscriber)  # plain redis-py would reconnect, then block
         assert subscriber.connection._sock is None, "not silently reconnected"
         conn.release()
+
+
+def test_a_lost_broker_is_retried_every_two_seconds_at_most() -> None:
+    from cli.embedded_redis import free_port
+
+    intervals: list[float] = []
+    conn = Connection(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(Exception):  # noqa: B017 - nothing listens: it must give up
+        conn.ensure_connection(lambda _exc, interval: intervals.append(interval), 5)
+    assert intervals == [0.5, 1.0, 1.5, 2.0, 2.0]  # kombu alone: 2, 4, 6, 8, 10 s
