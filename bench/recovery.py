@@ -34,12 +34,11 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from cli.embedded_redis import RedisServer, free_port, redis_reachable  # noqa: E402
+from devtools.sio import RecordingClient  # noqa: E402
 from shared.mnist import load_mnist  # noqa: E402
-from tests.utils.sio import RecordingClient  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_S = 10.0

@@ -13,10 +13,10 @@ import pytest
 import redis
 import requests
 
+from devtools.stack import Stack, start_stack, stop
 from shared.model_store import ModelStore
 from shared.redis_keys import TRAIN_LOCK
 from shared.train_jobs import load_job
-from tests.utils.stack import Stack, start_stack, stop
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer test-admin-token"}

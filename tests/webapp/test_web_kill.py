@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from devtools.sio import RecordingClient
+from devtools.stack import Stack, start_role, start_stack, stop
 from shared.mnist import load_mnist
-from tests.utils.sio import RecordingClient
-from tests.utils.stack import Stack, start_role, start_stack, stop
 
 pytestmark = pytest.mark.integration
 N = 1000

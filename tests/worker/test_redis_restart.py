@@ -19,9 +19,9 @@ import pytest
 import requests
 
 from cli.embedded_redis import RedisServer
+from devtools.sio import RecordingClient
+from devtools.stack import Stack, start_stack
 from shared.mnist import load_mnist
-from tests.utils.sio import RecordingClient
-from tests.utils.stack import Stack, start_stack
 
 pytestmark = pytest.mark.integration
 N = 1500
