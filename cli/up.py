@@ -34,6 +34,7 @@ from pathlib import Path
 from types import FrameType
 
 from cli.embedded_redis import RedisServer, free_port, parent_death_signal, redis_reachable
+from shared.redis_conn import redacted
 from shared.settings import get_settings
 
 log = logging.getLogger("digitflow.up")
@@ -111,15 +112,6 @@ def _ensure_logging() -> None:
         out_log.addHandler(handler)
         out_log.propagate = False
         out_log.setLevel(logging.INFO)
-
-
-def redacted(url: str) -> str:
-    """`url` with its password replaced by `**`, for logs."""
-    parts = urllib.parse.urlsplit(url)
-    if not parts.password:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":**@", 1)
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 def _port_free(port: int) -> bool:

@@ -19,7 +19,8 @@ import psutil
 import pytest
 
 from cli.embedded_redis import free_port, redis_reachable
-from cli.up import Child, CrashTracker, OutputPump, _shutdown, _spawn, redacted, supervise
+from cli.up import Child, CrashTracker, OutputPump, _shutdown, _spawn, supervise
+from shared.redis_conn import redacted
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 UP_TIMEOUT_S = 90.0
