@@ -26,7 +26,6 @@ import sys
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections import deque
 from dataclasses import dataclass, field
