@@ -55,6 +55,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="from random weights (default) or from the active version")
     train.add_argument("--without", action="append", default=[], metavar="SOURCE",
                        choices=["mnist", "usps", "pendigits"], help="leave a data source out")
+    train.add_argument("--phase1-from", default=None, metavar="DIR",
+                       help="a model folder that already is phase 1 (MNIST alone, e.g. the "
+                            "pre-issue-10 bundled model): train only phase 2 on top of it")
     train.add_argument("--out", default="var/plots", help="where to save the plots")
     train.add_argument("--activate", choices=["gate", "always", "never"], default="gate",
                        help="activate if no set is worse than the active version beyond its "
@@ -85,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "the held-out figure")
     ev.add_argument("--folds", type=int, default=5, help="writer folds (default 5)")
     ev.add_argument("--epochs", type=int, default=None, help="phase-1 epochs per fold model")
+    ev.add_argument("--phase1-from", default=None, metavar="DIR",
+                    help="phase-1 weights shared by every fold (as for train)")
     ev.add_argument("--limit", type=int, default=None,
                     help="score the first 1000 of each set and train folds on N (smoke tests)")
     return p
@@ -117,13 +122,14 @@ def main(argv: list[str] | None = None) -> int:
         from cli.train_cmd import train
 
         return train(data=args.data, epochs=args.epochs, limit=args.limit, out=args.out,
-                     activate=args.activate, mode=args.mode, off=args.without)
+                     activate=args.activate, mode=args.mode, off=args.without,
+                     phase1_from=args.phase1_from)
     if cmd == "eval":
         from cli.train_cmd import evaluate
 
         return evaluate(data=args.data, version=args.model, out=args.out,
                         kfold=args.pendigits_kfold, folds=args.folds, epochs=args.epochs,
-                        off=args.without, limit=args.limit)
+                        off=args.without, limit=args.limit, phase1_from=args.phase1_from)
     if cmd == "predict":
         from cli.predict_cmd import predict
 

@@ -84,7 +84,8 @@ def save_set_plots(scores: dict[str, Any], sets: dict[str, Any], out: Path, pref
 
 
 def train(data: str | None, epochs: int | None, limit: int | None, out: str,
-          activate: str = "gate", mode: str = "scratch", off: Sequence[str] = ()) -> int:
+          activate: str = "gate", mode: str = "scratch", off: Sequence[str] = (),
+          phase1_from: str | None = None) -> int:
     """Train with a progress bar, publish through the gate, and save the plots."""
     from shared.model_store import open_store
     from shared.settings import get_settings
@@ -99,7 +100,8 @@ def train(data: str | None, epochs: int | None, limit: int | None, out: str,
         paths = _paths(data, off)
         with tempfile.TemporaryDirectory(prefix="digitflow-train-") as workdir:
             result = run_training(mode, paths, with_epochs(Recipe(), mode, epochs), store,
-                                  Path(workdir), settings.model_cache, limit=limit)
+                                  Path(workdir), settings.model_cache, limit=limit,
+                                  phase1_from=Path(phase1_from) if phase1_from else None)
             version, status, reason = publish_with_gate(store, result, activate,
                                                         settings.model_cache)
     except _user_errors() as exc:
@@ -119,7 +121,7 @@ def train(data: str | None, epochs: int | None, limit: int | None, out: str,
 
 def evaluate(data: str | None, version: int | None, out: str, kfold: bool = False,
              folds: int = 5, epochs: int | None = None, off: Sequence[str] = (),
-             limit: int | None = None) -> int:
+             limit: int | None = None, phase1_from: str | None = None) -> int:
     """Score a stored version (default: active) on every visible set; with `kfold`, also train
     one model per pendigits writer fold and report the held-out figure."""
     from shared.model_store import StoreError, open_store
@@ -153,20 +155,22 @@ def evaluate(data: str | None, version: int | None, out: str, kfold: bool = Fals
     plots = save_set_plots(scores, sets, Path(out), f"eval-v{version}")
     if kfold:
         plots += _kfold(paths, recipe, folds, Path(out), data_cache_dir(settings.model_cache),
-                        limit)
+                        limit, Path(phase1_from) if phase1_from else None)
     print("plots: " + " ".join(map(str, plots)))
     return 0
 
 
-def _kfold(paths: Any, recipe: Any, folds: int, out: Path, cache: Path, limit: int | None
-           ) -> list[Path]:
+def _kfold(paths: Any, recipe: Any, folds: int, out: Path, cache: Path, limit: int | None,
+           phase1_from: Path | None) -> list[Path]:
     """Train one model per writer fold, print the pooled held-out figure, plot it."""
     from trainer.kfold import pendigits_kfold
 
-    results, total, pooled = pendigits_kfold(paths, recipe, cache, folds, limit)
+    results, total, pooled = pendigits_kfold(paths, recipe, cache, folds, limit,
+                                             phase1_from=phase1_from)
     for i, f in enumerate(results):
         print(f"fold {i + 1}/{folds}: writers {f.writers}: {f.score.accuracy:.2%} of "
               f"{f.score.n} (trained {f.train_seconds:.0f}s)")
-    print(f"pendigits {folds}-fold by writer ({recipe.epochs} epochs a fold):")
+    print(f"pendigits {folds}-fold by writer (phase 2 of the recipe per fold"
+          + (f", phase 1 from {phase1_from}):" if phase1_from else "):"))
     print(format_scores({"pendigits_kfold": total}))
     return save_set_plots({"pendigits_kfold": total}, {"pendigits_kfold": pooled}, out, "kfold")

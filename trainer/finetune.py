@@ -59,7 +59,8 @@ def train_finetune(paths: DataPaths, recipe: Recipe, base_model_dir: Path, workd
     import keras
 
     keras.utils.set_random_seed(recipe.seed)
-    model = fit.compile_model(load_weights(base_model_dir), recipe.finetune_learning_rate,
+    model = fit.compile_model(fit.freeze_batchnorm(load_weights(base_model_dir)),
+                              recipe.finetune_learning_rate,
                               recipe.lr_floor, steps * epochs)
     history, seconds = fit.fit(
         model, lambda: augmented_batches(items, epochs, recipe.batch_size, recipe.seed,

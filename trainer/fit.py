@@ -35,6 +35,21 @@ def compile_model(model: Any, learning_rate: float, lr_floor: float, total_steps
     return model
 
 
+def freeze_batchnorm(model: Any) -> Any:
+    """Keep every BatchNormalization layer in inference mode with its statistics fixed.
+
+    A short adjustment on a small, heavily augmented mixture would otherwise pull the moving
+    statistics (momentum 0.95) towards that mixture within a few hundred steps, and the
+    model then reads clean MNIST worse than before (seen on MNIST *train* digits: 99.69% ->
+    99.44% after one such phase with the statistics free)."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+    return model
+
+
 def save_inference_copy(model: Any, hparams: dict[str, Any], path: Path) -> None:
     """Save the weights in a fresh, uncompiled model: no optimizer state, a third the size."""
     clean = build_model(hparams)

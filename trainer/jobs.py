@@ -27,7 +27,7 @@ def run_training(mode: str, paths: DataPaths, recipe: Recipe, store: ModelStore,
                  workdir: Path, model_cache: str | os.PathLike,
                  feedback: tuple[np.ndarray, np.ndarray] | None = None,
                  limit: int | None = None, on_epoch: EpochHook | None = None,
-                 progress: bool = True) -> TrainResult:
+                 progress: bool = True, phase1_from: Path | None = None) -> TrainResult:
     """Train in `mode` ('finetune' starts from the store's active version)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -35,7 +35,8 @@ def run_training(mode: str, paths: DataPaths, recipe: Recipe, store: ModelStore,
     if mode == "scratch":
         from trainer.scratch import train_scratch
 
-        return train_scratch(paths, recipe, workdir, cache, feedback, limit, on_epoch, progress)
+        return train_scratch(paths, recipe, workdir, cache, feedback, limit, on_epoch, progress,
+                             phase1_from=phase1_from)
     from trainer.finetune import train_finetune
 
     base = store.fetch(store.ensure_seeded(), model_cache)

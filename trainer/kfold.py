@@ -49,7 +49,8 @@ def pooled(folds: list[FoldScore], held: list[LabelledSet]) -> tuple[SetScore, L
 
 
 def pendigits_kfold(paths: DataPaths, recipe: Recipe, cache_dir: Path | None,
-                    k: int = FOLDS, limit: int | None = None, progress: bool = True
+                    k: int = FOLDS, limit: int | None = None, progress: bool = True,
+                    phase1_from: Path | None = None
                     ) -> tuple[list[FoldScore], SetScore, LabelledSet]:
     """Train k models, each without one fold of writers; score each on its fold."""
     if paths.pendigits is None:
@@ -62,7 +63,8 @@ def pendigits_kfold(paths: DataPaths, recipe: Recipe, cache_dir: Path | None,
         fold = plain.subset(np.isin(plain.writers, writers), f"pendigits fold {i + 1}")
         with tempfile.TemporaryDirectory(prefix="digitflow-fold-") as workdir:
             result = train_scratch(paths, recipe, Path(workdir), cache_dir, limit=limit,
-                                   progress=progress, exclude_writers=writers)
+                                   progress=progress, exclude_writers=writers,
+                                   phase1_from=phase1_from)
             score = score_set(load_classifier(Path(workdir)), fold)
         folds.append(FoldScore([int(w) for w in writers], score, result.meta["train_seconds"]))
         held.append(fold)

@@ -2,8 +2,10 @@
 
 `digitflow train`, the trainer's `mode: "scratch"` and each pendigits fold call this, so a
 model is built the same way whichever path asked for it. Two phases (see `Recipe`): phase 1
-on MNIST + USPS from random weights, phase 2 adds the pen drawings. Phase 1's weights are
-cached when no feedback took part, so the k-fold, which only changes phase 2, trains it once.
+on MNIST from random weights, phase 2 adds USPS and the pen drawings. Phase 1's weights are
+cached when no feedback took part, so the k-fold, which only changes phase 2, trains it once;
+`phase1_from` names a folder whose model.keras already is phase 1 (the previous bundled model
+was trained with exactly phase 1's settings).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from shared.model_def import build_model
 from trainer import fit
 from trainer.data.feedback import split_feedback
-from trainer.data.mix import TrainingData, base_items, load_training_data, pen_items
+from trainer.data.mix import TrainingData, base_items, load_training_data, pen_items, split_base
 from trainer.data.sets import LabelledSet
 from trainer.data.sources import DataPaths
 from trainer.feeding import augmented_batches
@@ -55,18 +57,18 @@ def _phase1_key(recipe: Recipe, data: TrainingData, paths: DataPaths) -> str:
     fields = {k: v for k, v in asdict(recipe).items() if k in
               ("epochs", "batch_size", "learning_rate", "lr_floor", "augment", "hparams",
                "seed")}
-    blob = json.dumps([fields, paths.describe()["mnist"], paths.describe()["usps"],
-                       {s.name: len(s) for s in data.train}], sort_keys=True, default=str)
+    blob = json.dumps([fields, paths.describe()["mnist"],
+                       {s.name: len(s) for s in split_base(data)[0]}], sort_keys=True,
+                      default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def train_phase1(data: TrainingData, recipe: Recipe, feedback: LabelledSet,
                  on_epoch: fit.EpochHook | None, progress: bool) -> tuple[Any, History, float]:
-    """Phase 1: MNIST + USPS (+ feedback) from random weights on a cosine schedule."""
+    """Phase 1: MNIST (+ feedback) from random weights on a cosine schedule."""
     x, y = base_items(data, feedback, recipe.feedback_repeat)
     steps = fit.steps_per_epoch(len(y), recipe.batch_size)
-    log.info("phase 1: %d digits an epoch (%s), %d epochs", len(y),
-             {s.name: len(s) for s in data.train}, recipe.epochs)
+    log.info("phase 1: %d digits an epoch, %d epochs", len(y), recipe.epochs)
     import keras
 
     keras.utils.set_random_seed(recipe.seed)
@@ -104,8 +106,8 @@ def cached_phase1(data: TrainingData, recipe: Recipe, paths: DataPaths,
 
 def train_phase2(model: Any, data: TrainingData, recipe: Recipe, feedback: LabelledSet,
                  on_epoch: fit.EpochHook | None, progress: bool) -> tuple[History, float]:
-    """Phase 2: the pen drawings with a replayed sample of the rest, at a lower rate."""
-    if data.pen is None or recipe.pen_epochs <= 0:
+    """Phase 2: USPS and the pen drawings with a replayed sample of MNIST, at a lower rate."""
+    if (data.pen is None and not split_base(data)[1]) or recipe.pen_epochs <= 0:
         return [], 0.0
     rng = np.random.default_rng(recipe.seed + 1)
 
@@ -116,38 +118,57 @@ def train_phase2(model: Any, data: TrainingData, recipe: Recipe, feedback: Label
     n = len(pen_items(data, 0, recipe.pen_per_epoch, recipe.pen_replay, feedback,
                       recipe.feedback_repeat, np.random.default_rng(0))[1])
     steps = fit.steps_per_epoch(n, recipe.batch_size)
-    log.info("phase 2: %d digits an epoch (%d pen digits), %d epochs", n, len(data.pen.plain),
-             recipe.pen_epochs)
-    fit.compile_model(model, recipe.pen_learning_rate, recipe.lr_floor,
+    log.info("phase 2: %d digits an epoch, %d epochs", n, recipe.pen_epochs)
+    fit.compile_model(fit.freeze_batchnorm(model), recipe.pen_learning_rate, recipe.lr_floor,
                       steps * recipe.pen_epochs)
     return fit.fit(model, lambda: augmented_batches(items, recipe.pen_epochs,
                                                     recipe.batch_size, recipe.seed + 1,
-                                                    recipe.augment),
+                                                    recipe.pen_augment),
                    recipe.pen_epochs, steps, _validation(data), on_epoch, progress)
 
 
 def train_scratch(paths: DataPaths, recipe: Recipe, workdir: Path, cache_dir: Path | None,
                   feedback: Feedback | None = None, limit: int | None = None,
                   on_epoch: fit.EpochHook | None = None, progress: bool = True,
-                  exclude_writers: np.ndarray | None = None) -> TrainResult:
-    """Both phases from random weights; the files go to `workdir`."""
+                  exclude_writers: np.ndarray | None = None,
+                  phase1_from: Path | None = None) -> TrainResult:
+    """Both phases from random weights (phase 1 read from `phase1_from` when given); the
+    files go to `workdir`."""
     started = time.perf_counter()
     data = _without_writers(load_training_data(paths, cache_dir, recipe.pen_renders,
                                                recipe.render, limit), exclude_writers)
     fb_train, fb_held = split_feedback(*(feedback or (np.zeros((0, 28, 28)), np.zeros(0))))
-    total = recipe.epochs + (recipe.pen_epochs if data.pen is not None else 0)
-    model, history, seconds = cached_phase1(data, recipe, paths, cache_dir, fb_train,
-                                            _shifted(on_epoch, 0, total), progress)
+    total = recipe.epochs + recipe.pen_epochs
+    if phase1_from is not None:
+        model, history, seconds = _load_phase1(Path(phase1_from))
+    else:
+        model, history, seconds = cached_phase1(data, recipe, paths, cache_dir, fb_train,
+                                                _shifted(on_epoch, 0, total), progress)
     history2, seconds2 = train_phase2(model, data, recipe, fb_train,
                                       _shifted(on_epoch, len(history), total), progress)
     history = history + [{**h, "epoch": h["epoch"] + len(history), "phase": 2}
                          for h in history2]
     extra: dict[str, Any] = {"limit": limit, "phase1_seconds": round(seconds, 1),
+                             "phase1_from": str(phase1_from) if phase1_from else None,
                              "excluded_writers": None if exclude_writers is None
                              else [int(w) for w in exclude_writers]}
+    fit_seconds = seconds2 if phase1_from is not None else seconds + seconds2  # this machine
     return finish_run(model, recipe, "scratch", workdir, data, paths,
                       {"feedback_train": fb_train, "feedback_heldout": fb_held}, history,
-                      seconds + seconds2, time.perf_counter() - started, extra)
+                      fit_seconds, time.perf_counter() - started, extra)
+
+
+def _load_phase1(folder: Path) -> tuple[Any, History, float]:
+    """Phase-1 weights trained earlier, with that run's history and fit time when recorded."""
+    import keras
+
+    meta_file = folder / "meta.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+    history = [{k: v for k, v in h.items() if k != "phase"} for h in meta.get("history", [])
+               if h.get("phase") is None]
+    model = keras.saving.load_model(folder / "model.keras", compile=False)
+    log.info("phase 1 weights from %s (%d epochs recorded)", folder, len(history))
+    return model, history, float(meta.get("train_seconds", 0.0))
 
 
 def _shifted(hook: fit.EpochHook | None, offset: int, total: int) -> fit.EpochHook | None:

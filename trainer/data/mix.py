@@ -1,9 +1,9 @@
 """What one run trains on: every enabled source, mixed afresh each epoch.
 
-Phase 1 epochs hold all of MNIST train and USPS train; phase 2 epochs hold `pen_per_epoch` of
-the random drawings of every pen digit (a different pair each epoch) and a replayed sample of
-the rest. Both add the feedback, repeated. Evaluation sets are the test files and the plain
-drawings of the pen digits.
+Phase 1 epochs hold all of MNIST train; phase 2 epochs hold all of USPS train,
+`pen_per_epoch` of the random drawings of every pen digit (new ones each epoch) and a
+replayed sample of MNIST. Both add the feedback, repeated. Evaluation sets are the test
+files and the plain drawings of the pen digits.
 """
 
 from __future__ import annotations
@@ -57,10 +57,19 @@ def _join(parts: list[LabelledSet]) -> tuple[np.ndarray, np.ndarray]:
             np.concatenate([p.y for p in parts]).astype(np.int64))
 
 
+BASE_SET = "mnist train"
+
+
+def split_base(data: TrainingData) -> tuple[list[LabelledSet], list[LabelledSet]]:
+    """(phase 1's sets, the other writers' sets): MNIST first, or everything without it."""
+    base = [s for s in data.train if s.name == BASE_SET]
+    return (base, [s for s in data.train if s.name != BASE_SET]) if base else (data.train, [])
+
+
 def base_items(data: TrainingData, feedback: LabelledSet | None, feedback_repeat: int
                ) -> tuple[np.ndarray, np.ndarray]:
-    """Phase 1's epoch: every non-pen training digit, plus the repeated feedback."""
-    parts = list(data.train)
+    """Phase 1's epoch: MNIST train, plus the repeated feedback."""
+    parts = list(split_base(data)[0])
     if feedback is not None and len(feedback):
         parts += [feedback] * feedback_repeat
     return _join(parts)
@@ -69,10 +78,12 @@ def base_items(data: TrainingData, feedback: LabelledSet | None, feedback_repeat
 def pen_items(data: TrainingData, epoch: int, pen_per_epoch: int, replay: int,
               feedback: LabelledSet | None, feedback_repeat: int, rng: np.random.Generator
               ) -> tuple[np.ndarray, np.ndarray]:
-    """Phase 2's epoch (epoch counts from 0): `pen_per_epoch` fresh drawings of every pen
-    digit, a random `replay` sample of the other training digits, and the feedback."""
-    x, y = replay_sample(TrainingData(data.train, None), replay, rng)
-    parts = [LabelledSet("replay", x, y)]
+    """Phase 2's epoch (epoch counts from 0): every digit of the other writers' sets,
+    `pen_per_epoch` fresh drawings of every pen digit, a random `replay` sample of phase 1's
+    digits, and the feedback."""
+    base, others = split_base(data)
+    x, y = replay_sample(TrainingData(base, None), replay, rng)
+    parts = [LabelledSet("replay", x, y), *others]
     if data.pen is not None:
         parts += [data.pen.render(epoch * pen_per_epoch + k) for k in range(pen_per_epoch)]
     if feedback is not None and len(feedback):
