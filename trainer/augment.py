@@ -50,10 +50,12 @@ class AugmentConfig:
         return asdict(self)
 
 
-# The recipe's setting: every failure mode of issue 10 shows up in a few percent of digits.
-REAL_WRITING = AugmentConfig(p_dilate=0.15, p_erode=0.1, p_thick=0.07, p_thin=0.06,
-                             p_slant=0.1, p_stretch=0.08, p_elastic=0.2, p_lowres=0.08,
-                             p_binary=0.1)
+# The recipe's phase-2 setting: each failure mode of issue 10 in a few percent of digits.
+# (Twice these chances left the phase-2 training accuracy at 95% and lowered the clean
+# accuracy on MNIST *train* digits: too much of each epoch was hard, unnatural digits.)
+REAL_WRITING = AugmentConfig(p_dilate=0.15, p_erode=0.1, p_thick=0.03, p_thin=0.03,
+                             p_slant=0.05, p_stretch=0.04, p_elastic=0.1, p_lowres=0.04,
+                             p_binary=0.05)
 
 
 def _pick(n: int, p: float, rng: np.random.Generator) -> np.ndarray:
