@@ -68,7 +68,7 @@ def pendigits_kfold(paths: DataPaths, recipe: Recipe, cache_dir: Path | None,
             score = score_set(load_classifier(Path(workdir)), fold)
         folds.append(FoldScore([int(w) for w in writers], score, result.meta["train_seconds"]))
         held.append(fold)
-        log.info("fold %d/%d (writers %s): %.2f%% of %d", i + 1, k, list(writers),
+        log.info("fold %d/%d (writers %s): %.2f%% of %d", i + 1, k, [int(w) for w in writers],
                  100 * score.accuracy, score.n)
         if bar is not None:
             bar.update(1)

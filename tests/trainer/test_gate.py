@@ -30,3 +30,4 @@ def test_worse_sets_names_only_the_sets_beyond_their_noise() -> None:
     problems = worse_sets(candidate, baseline)
     assert len(problems) == 1 and problems[0].startswith("usps_test")
     assert worse_sets({"mnist_test": (0.9999, 10_000)}, baseline) == []
+
