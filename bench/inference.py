@@ -51,6 +51,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="MNIST test images pushed through to_mnist")
     p.add_argument("--predict-calls", type=int, default=10,
                    help="one-image model.predict calls, for comparison")
+    p.add_argument("--compare-dir", type=Path, default=None,
+                   help="another model folder (e.g. the previous bundled model): its single-"
+                        "image latency is measured in the same run, interleaved, for a ratio")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     return p.parse_args(argv)
 
@@ -134,6 +137,21 @@ def bench_keras_predict(classifier: object, digits: np.ndarray, calls: int) -> d
     return {"calls": calls, "p50_ms": float(np.percentile(ms, 50)), "min_ms": float(ms.min())}
 
 
+def bench_compare(classifier: object, other_dir: Path, digits: np.ndarray, calls: int,
+                  warmup: int, rounds: int = 5) -> dict:
+    """Single-image p50 of both models, alternating in rounds so load changes hit both alike."""
+    from shared.classifier import Classifier
+
+    other = Classifier(other_dir)
+    ours, theirs = [], []
+    for _ in range(rounds):
+        ours.append(bench_single(classifier, digits, calls // rounds, warmup)["p50_ms"])
+        theirs.append(bench_single(other, digits, calls // rounds, warmup)["p50_ms"])
+    p50, other_p50 = float(np.median(ours)), float(np.median(theirs))
+    return {"other_dir": str(other_dir), "p50_ms": p50, "other_p50_ms": other_p50,
+            "ratio": p50 / other_p50}
+
+
 def peak_rss_mib() -> float:
     """Peak resident set size of this process (ru_maxrss is KiB on Linux, bytes on macOS)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -196,8 +214,15 @@ def main(argv: list[str] | None = None) -> int:
         "preprocess": bench_preprocess(digits[: args.preprocess_images]),
         "keras_predict": bench_keras_predict(classifier, digits, args.predict_calls),
     }
+    if args.compare_dir is not None:
+        results["compare"] = bench_compare(classifier, args.compare_dir, digits, args.calls,
+                                           args.warmup)
     results["peak_rss_mib"] = peak_rss_mib()
     print(report(results))
+    if "compare" in results:
+        c = results["compare"]
+        print(f"single image p50: {c['p50_ms']:.3f} ms vs {c['other_p50_ms']:.3f} ms for "
+              f"{c['other_dir']} (ratio {c['ratio']:.2f}, median of 5 interleaved rounds)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2))

@@ -44,14 +44,24 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--name", default=None, help="Celery node name")
 
     train = sub.add_parser("train", help="train a model in-process and publish it")
-    train.add_argument("--data", default=None, help="MNIST folder (default $MNIST_DIR)")
-    train.add_argument("--epochs", type=int, default=None, help="epochs (default: the budget)")
+    train.add_argument("--data", default=None,
+                       help="data root with mnist/ usps/ pendigits/ subfolders, or an MNIST "
+                            "folder (default $MNIST_DIR; also $USPS_DIR, $PENDIGITS_DIR)")
+    train.add_argument("--epochs", type=int, default=None, help="epochs (default: the recipe's)")
     train.add_argument("--limit", type=int, default=None,
-                       help="train on the first N images only and test on the first 1000 "
-                            "(smoke tests)")
+                       help="train on the first N items of each source and test on the first "
+                            "1000 (smoke tests)")
+    train.add_argument("--mode", choices=["scratch", "finetune"], default="scratch",
+                       help="from random weights (default) or from the active version")
+    train.add_argument("--without", action="append", default=[], metavar="SOURCE",
+                       choices=["mnist", "usps", "pendigits"], help="leave a data source out")
+    train.add_argument("--phase1-from", default=None, metavar="DIR",
+                       help="a model folder that already is phase 1 (MNIST alone, e.g. the "
+                            "pre-issue-10 bundled model): train only phase 2 on top of it")
     train.add_argument("--out", default="var/plots", help="where to save the plots")
     train.add_argument("--activate", choices=["gate", "always", "never"], default="gate",
-                       help="activate if accuracy >= active - 0.1 points (default), always, never")
+                       help="activate if no set is worse than the active version beyond its "
+                            "binomial noise (default), always, never")
 
     pr = sub.add_parser("predict", help="classify PNG/JPEG/.npy files locally, no server")
     pr.add_argument("files", nargs="+", metavar="FILE")
@@ -67,10 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     act = sub.add_parser("activate", help="make VERSION the active model (promote or roll back)")
     act.add_argument("version", type=int)
 
-    ev = sub.add_parser("eval", help="accuracy and confusion matrix on the MNIST test set")
-    ev.add_argument("--data", default=None, help="MNIST folder (default $MNIST_DIR)")
+    ev = sub.add_parser("eval", help="accuracy per set and per class, confusion and miss plots")
+    ev.add_argument("--data", default=None, help="data root or MNIST folder, as for train")
     ev.add_argument("--model", type=int, default=None, help="version (default: active)")
-    ev.add_argument("--out", default="var/plots", help="where to save the confusion matrix PNG")
+    ev.add_argument("--out", default="var/plots", help="where to save the PNGs")
+    ev.add_argument("--without", action="append", default=[], metavar="SOURCE",
+                    choices=["mnist", "usps", "pendigits"], help="leave a data source out")
+    ev.add_argument("--pendigits-kfold", action="store_true",
+                    help="also train one model per pendigits writer fold (slow) and report "
+                         "the held-out figure")
+    ev.add_argument("--folds", type=int, default=5, help="writer folds (default 5)")
+    ev.add_argument("--epochs", type=int, default=None, help="phase-1 epochs per fold model")
+    ev.add_argument("--phase1-from", default=None, metavar="DIR",
+                    help="phase-1 weights shared by every fold (as for train)")
+    ev.add_argument("--limit", type=int, default=None,
+                    help="score the first 1000 of each set and train folds on N (smoke tests)")
     return p
 
 
@@ -108,11 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         from cli.train_cmd import train
 
         return train(data=args.data, epochs=args.epochs, limit=args.limit, out=args.out,
-                     activate=args.activate)
+                     activate=args.activate, mode=args.mode, off=args.without,
+                     phase1_from=args.phase1_from)
     if cmd == "eval":
         from cli.train_cmd import evaluate
 
-        return evaluate(data=args.data, version=args.model, out=args.out)
+        return evaluate(data=args.data, version=args.model, out=args.out,
+                        kfold=args.pendigits_kfold, folds=args.folds, epochs=args.epochs,
+                        off=args.without, limit=args.limit, phase1_from=args.phase1_from)
     if cmd == "predict":
         from cli.predict_cmd import predict
 

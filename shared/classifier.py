@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from shared.model_def import scale_pixels
 from shared.model_store import META_FILE, MODEL_FILE, ModelStore
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class Classifier:
 
         @tf.function(input_signature=[tf.TensorSpec([None, 28, 28], tf.uint8)])
         def forward(x: tf.Tensor) -> tf.Tensor:
-            x = tf.cast(x, tf.float32)[..., None] / 255.0
+            x = scale_pixels(tf.cast(x, tf.float32)[..., None])
             return model(x, training=False)
 
         self._forward = forward

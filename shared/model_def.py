@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+PIXEL_SCALE = 1.0 / 255.0
+
+
+def scale_pixels(x: Any) -> Any:
+    """0..255 float pixels -> the model's 0..1 input. The one place the scale lives: training
+    (numpy) and `shared.classifier` (a TensorFlow tensor) both call it."""
+    return x * PIXEL_SCALE
+
+
 DEFAULT_HPARAMS: dict[str, Any] = {
     "filters": [32, 32, 64, 64],
     "dense": 128,

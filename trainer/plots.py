@@ -58,3 +58,19 @@ def plot_confusion(confusion: np.ndarray, path: Path, title: str = "") -> Path:
     fig.colorbar(image, ax=ax, label="log(1 + count)")
     ax.set_title(title or "confusion matrix")
     return _save(fig, path)
+
+
+def plot_misses(digits: np.ndarray, labels: np.ndarray, predicted: np.ndarray, path: Path,
+                title: str = "", columns: int = 12) -> Path:
+    """A sheet of missed digits, each captioned 'true -> predicted', for a person to look at."""
+    n = len(digits)
+    rows = max(1, -(-n // columns))
+    fig = Figure(figsize=(columns * 0.9, rows * 1.05 + 0.5))
+    axes = np.atleast_1d(fig.subplots(rows, columns)).ravel()
+    for ax in axes:
+        ax.axis("off")
+    for ax, digit, true, pred in zip(axes, digits, labels, predicted, strict=False):
+        ax.imshow(digit, cmap="gray_r", vmin=0, vmax=255)
+        ax.set_title(f"{int(true)} \u2192 {int(pred)}", fontsize=8, color="#b91c1c")
+    fig.suptitle(title or f"{n} misses (true \u2192 predicted)")
+    return _save(fig, path)

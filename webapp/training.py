@@ -16,14 +16,18 @@ from webapp.services import redis_client, send, settings
 
 bp = Blueprint("training", __name__)
 MAX_EPOCHS = 50
+TRAIN_MODES = ("finetune", "scratch")  # trainer.recipe.MODES; finetune is the default
 
 
 @bp.post("/api/train")
 def start():  # type: ignore[no-untyped-def]
     """Queue a retrain on the `training` queue; one job at a time (409 otherwise)."""
     require_admin()
-    body = json_object({"epochs"}) if request.get_data() else {}
+    body = json_object({"epochs", "mode"}) if request.get_data() else {}
     epochs = body.get("epochs")
+    mode = body.get("mode", "finetune")
+    if mode not in TRAIN_MODES:
+        raise InvalidInput('mode must be "finetune" or "scratch"')
     if epochs is not None and (not isinstance(epochs, int) or isinstance(epochs, bool)
                                or not 1 <= epochs <= MAX_EPOCHS):
         raise InvalidInput(f"epochs must be an integer from 1 to {MAX_EPOCHS}")
@@ -32,9 +36,9 @@ def start():  # type: ignore[no-untyped-def]
     holder = jobs.try_lock(r, job_id, settings().train_lock_ttl_s)
     if holder is not None:
         return jsonify(error="a training job is already running", job_id=holder), 409
-    jobs.save_job(r, job_id, status="queued", progress=0.0, epochs=epochs, metrics={},
-                  version=None)
-    send(RETRAIN_TASK, job_id, epochs, ignore_result=True)
+    jobs.save_job(r, job_id, status="queued", progress=0.0, epochs=epochs, mode=mode,
+                  metrics={}, version=None)
+    send(RETRAIN_TASK, job_id, epochs, mode, ignore_result=True)
     return jsonify(job_id=job_id), 202
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cli.train_cmd import format_confusion
+from cli.train_cmd import format_confusion, format_scores
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,19 +33,33 @@ def test_train_then_eval(mnist_dir: Path, tmp_path: Path) -> None:
     done = _run(["train", "--epochs", "1", "--limit", "300", "--activate", "always",
                  "--out", str(plots)], tmp_path, mnist_dir)
     assert done.returncode == 0, done.stderr
-    assert "test accuracy:" in done.stdout and "published version 1" in done.stdout
+    assert "mnist_test" in done.stdout and "published version 1" in done.stdout
     meta = json.loads((tmp_path / "store" / "versions" / "1" / "meta.json").read_text())
     assert meta["status"] == "active" and 0 <= meta["test_accuracy"] <= 1
-    assert meta["data"]["n_train"] == 300 and meta["epochs"] == 1 and len(meta["history"]) == 1
+    assert meta["data"]["sizes"]["mnist train"] == 300 and meta["mode"] == "scratch"
+    assert len(meta["history"]) == 2  # one epoch of each phase
+    assert {"mnist_test", "usps_test", "pendigits_train_writers"} <= set(meta["sets"])
     assert (tmp_path / "store" / "ACTIVE").read_text().strip() == "1"
     assert (plots / "v1-training.png").stat().st_size > 0
-    assert (plots / "v1-confusion.png").stat().st_size > 0
+    assert (plots / "v1-usps_test-confusion.png").stat().st_size > 0
+    assert (plots / "v1-mnist_test-misses.png").stat().st_size > 0
 
-    evaluated = _run(["eval", "--out", str(plots)], tmp_path, mnist_dir)
+    evaluated = _run(["eval", "--limit", "300", "--out", str(plots)], tmp_path, mnist_dir)
     assert evaluated.returncode == 0, evaluated.stderr
-    assert "model version 1: accuracy" in evaluated.stdout and "on 10000" in evaluated.stdout
-    assert "true\\pred" in evaluated.stdout
-    assert (plots / "eval-v1-confusion.png").stat().st_size > 0
+    lines = evaluated.stdout.splitlines()
+    assert lines[0] == "model version 1:"
+    for name in ("mnist_test", "usps_test", "pendigits_train_writers"):
+        row = next(line for line in lines if line.startswith(name)).split()
+        assert row[2] == "1000" if name != "pendigits_train_writers" else int(row[2]) > 0
+        assert len(row) == 4 + 10  # name, accuracy, n, errors, then one figure per digit
+        assert (plots / f"eval-v1-{name}-confusion.png").stat().st_size > 0
+
+
+def test_a_source_can_be_left_out(mnist_dir: Path, tmp_path: Path) -> None:
+    done = _run(["eval", "--limit", "100", "--without", "usps", "--without", "pendigits",
+                 "--out", str(tmp_path / "plots")], tmp_path, mnist_dir)
+    assert done.returncode == 0, done.stderr
+    assert "mnist_test" in done.stdout and "usps_test" not in done.stdout
 
 
 def test_missing_dataset_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -61,3 +75,13 @@ def test_format_confusion_has_a_row_per_digit() -> None:
     text = format_confusion(np.eye(10, dtype=np.int64) * 5)
     lines = text.splitlines()
     assert len(lines) == 11 and lines[1].split()[-1] == "100.00%"
+
+
+def test_format_scores_has_per_class_figures() -> None:
+    from trainer.evaluate import SetScore
+
+    confusion = np.eye(10, dtype=np.int64) * 5
+    confusion[3, 5] = 5
+    score = SetScore("usps_test", 50 / 55, 55, confusion, np.zeros(55))
+    row = format_scores({"usps_test": score}).splitlines()[1].split()
+    assert row[:4] == ["usps_test", "90.91%", "55", "5"] and row[4 + 3] == "50.0"

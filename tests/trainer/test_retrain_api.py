@@ -1,6 +1,6 @@
 """Retraining through the API with a real trainer process: auth, one job at a time, progress
-events, a gated publish. Training is limited to a few thousand images so it takes seconds; the
-small model it makes falls short of the bundled one, so the gate must reject it."""
+events, a gated publish, both modes. Training is limited to a few thousand images so it takes
+seconds; the small scratch model falls short of the bundled one, so the gate must reject it."""
 
 from __future__ import annotations
 
@@ -31,6 +31,16 @@ def trainer_stack(redis_server, tmp_path_factory, mnist_dir):  # type: ignore[no
         stack.close()
 
 
+def _wait(url: str, job_id: str, seconds: float = 300) -> dict:
+    """Poll a training job until it leaves queued/running (or time runs out)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        job = requests.get(f"{url}/api/train/{job_id}", timeout=10).json()
+        if job["status"] not in ("queued", "running") or time.monotonic() > deadline:
+            return job
+        time.sleep(1)
+
+
 def test_train_needs_the_admin_token(trainer_stack) -> None:  # type: ignore[no-untyped-def]
     assert requests.post(f"{trainer_stack.url}/api/train", timeout=10).status_code == 401
     resp = requests.post(f"{trainer_stack.url}/api/train", json={"epochs": 1},
@@ -42,6 +52,13 @@ def test_bad_epochs_is_400(trainer_stack) -> None:  # type: ignore[no-untyped-de
     resp = requests.post(f"{trainer_stack.url}/api/train", json={"epochs": "many"},
                          headers=ADMIN, timeout=10)
     assert resp.status_code == 400
+
+
+def test_bad_mode_is_400(trainer_stack) -> None:  # type: ignore[no-untyped-def]
+    for mode in ("warm", 3, None, ["scratch"]):
+        resp = requests.post(f"{trainer_stack.url}/api/train", json={"mode": mode},
+                             headers=ADMIN, timeout=10)
+        assert resp.status_code == 400 and "mode" in resp.json()["error"]
 
 
 def test_feedback_validation(trainer_stack) -> None:  # type: ignore[no-untyped-def]
@@ -66,32 +83,34 @@ def test_retrain_streams_progress_and_gates_the_publish(trainer_stack, mnist_dir
     active_before = store.active()
     client = RecordingClient(trainer_stack.url)
     try:
-        resp = requests.post(f"{trainer_stack.url}/api/train", json={"epochs": 2},
-                             headers=ADMIN, timeout=10)
+        resp = requests.post(f"{trainer_stack.url}/api/train",
+                             json={"epochs": 2, "mode": "scratch"}, headers=ADMIN, timeout=10)
         assert resp.status_code == 202, resp.text
         job_id = resp.json()["job_id"]
         client.sio.emit("subscribe", {"job_id": job_id})
         busy = requests.post(f"{trainer_stack.url}/api/train", json={"epochs": 1},
                              headers=ADMIN, timeout=10)
         assert busy.status_code == 409 and busy.json()["job_id"] == job_id
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            job = requests.get(f"{trainer_stack.url}/api/train/{job_id}", timeout=10).json()
-            if job["status"] not in ("queued", "running"):
-                break
-            time.sleep(1)
+        job = _wait(trainer_stack.url, job_id)
         assert job["status"] == "rejected", job
-        assert job["version"] is not None and "accuracy" in job["message"]
-        assert [h["epoch"] for h in job["history"]] == [1, 2]
-        assert job["n_feedback"] == 5
+        assert job["version"] is not None and "worse than active version" in job["message"]
+        assert [h["epoch"] for h in job["history"]] == [1, 2, 3]  # 2 epochs of phase 1, 1 of 2
+        assert job["n_feedback"] == 5 and job["mode"] == "scratch"
         epochs_seen = [e["epoch"] for e in client.of("train_progress") if "epoch" in e]
-        assert epochs_seen[:2] == [1, 2]
+        assert epochs_seen[:3] == [1, 2, 3]
         meta = store.meta(job["version"])
-        assert meta["status"] == "rejected" and meta["reason"]
+        assert meta["status"] == "rejected" and meta["reason"] and meta["mode"] == "scratch"
+        assert {"mnist_test", "usps_test", "pendigits_train_writers"} <= set(meta["sets"])
+        assert meta["gate"]["against_version"] == active_before
         assert store.active() == active_before, "a rejected model must not become active"
-        # the slot is free again
+        # the slot is free again; the default mode is a fine-tune of the active version
         again = requests.post(f"{trainer_stack.url}/api/train", json={"epochs": 1},
                               headers=ADMIN, timeout=10)
         assert again.status_code == 202
+        tuned = _wait(trainer_stack.url, again.json()["job_id"])
+        assert tuned["status"] in ("done", "rejected") and tuned["mode"] == "finetune", tuned
+        assert len(tuned["history"]) == 1
+        meta = store.meta(tuned["version"])
+        assert meta["mode"] == "finetune" and meta["data"]["n_feedback"] == 5
     finally:
         client.close()

@@ -25,11 +25,19 @@ def fake_split(n: int, seed: int = 0) -> Split:
     return Split(images, labels)
 
 
-def fake_result(tmp_path: Path, accuracy: float, name: str = "model") -> object:
-    """Return a TrainResult whose model file is a placeholder: enough for store and gate tests."""
-    from trainer.training import TrainResult
+def fake_result(tmp_path: Path, accuracy: float, name: str = "model",
+                n: int = 10_000) -> object:
+    """A TrainResult whose model file is a placeholder, scored `accuracy` on an MNIST-test-like
+    set of n items: enough for store and gate tests."""
+    from trainer.data.sets import LabelledSet
+    from trainer.evaluate import SetScore
+    from trainer.result import TrainResult
 
     model_file = tmp_path / f"{name}.keras"
     model_file.write_bytes(b"not a real model")
-    meta = {"test_accuracy": accuracy, "epochs": 1, "data": {"n_train": 10, "n_feedback": 0}}
-    return TrainResult(model_file, accuracy, [], np.zeros((10, 10), np.int64), 1.0, meta)
+    score = SetScore("mnist_test", accuracy, n, np.zeros((10, 10), np.int64), np.zeros(n))
+    meta = {"test_accuracy": accuracy, "epochs": 1, "data": {"n_feedback": 0},
+            "sets": {"mnist_test": {"accuracy": accuracy, "n": n}}}
+    sets = {"mnist_test": LabelledSet("mnist_test", np.zeros((n, 28, 28), np.uint8),
+                                      np.zeros(n, np.int64))}
+    return TrainResult(model_file, {"mnist_test": score}, [], 1.0, meta, sets)

@@ -1,0 +1,1 @@
+"""Training and evaluation data: one module per data source, plus the cache and the mix."""

@@ -1,0 +1,51 @@
+"""Feed the fit: shuffled, augmented batches, the next epoch prepared in a thread meanwhile."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from shared.model_def import scale_pixels
+from trainer.augment import AugmentConfig, augment_batch
+
+EpochItems = Callable[[int], tuple[np.ndarray, np.ndarray]]
+
+
+def to_input(digits: np.ndarray) -> np.ndarray:
+    """uint8 digits -> the model's float input (n, 28, 28, 1), as Classifier does in-graph."""
+    return scale_pixels(digits.astype(np.float32)[..., None])
+
+
+def _produce(items: EpochItems, epochs: int, seed: int, cfg: AugmentConfig,
+             ready: queue.Queue, stop: threading.Event) -> None:
+    """Augment each epoch in turn and hand it over, until told to stop."""
+    rng = np.random.default_rng(seed)
+    for epoch in range(epochs):
+        x, y = items(epoch)
+        order = rng.permutation(len(x))
+        item = (augment_batch(x[order], rng, cfg), y[order])
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.5)
+                break
+            except queue.Full:
+                continue
+
+
+def augmented_batches(items: EpochItems, epochs: int, batch_size: int, seed: int,
+                      cfg: AugmentConfig) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield shuffled, augmented batches of `items(epoch)` for every epoch."""
+    ready: queue.Queue[tuple[np.ndarray, np.ndarray]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    threading.Thread(target=_produce, args=(items, epochs, seed, cfg, ready, stop),
+                     name="augment", daemon=True).start()
+    try:
+        for _ in range(epochs):
+            x, y = ready.get()
+            for start in range(0, len(x), batch_size):
+                yield to_input(x[start : start + batch_size]), y[start : start + batch_size]
+    finally:
+        stop.set()

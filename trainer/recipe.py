@@ -1,0 +1,50 @@
+"""The training recipe: every default of a run in one frozen object, recorded in meta.json."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from shared.model_def import DEFAULT_HPARAMS
+from trainer.augment import REAL_WRITING, AugmentConfig
+from trainer.data.strokes import RenderConfig
+
+MODES = ("finetune", "scratch")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a model is trained from scratch, and how a fine-tune adjusts it.
+
+    A scratch run has two phases. Phase 1 is MNIST alone (the recipe of the model bundled
+    before issue 10); phase 2 adds the other writers, USPS and the pen drawings (2 random
+    drawings of each), with the failure-mode augmentation, replaying part of MNIST so it is
+    not forgotten. Phase 1 never sees a pen digit, so the pendigits k-fold trains it once and
+    repeats only phase 2 per fold.
+    """
+
+    epochs: int = 10  # phase 1: MNIST (+ feedback) from random weights
+    pen_epochs: int = 1  # phase 2: USPS and the pen drawings, with MNIST replayed
+    pen_replay: int = 20_000  # MNIST digits replayed per phase-2 epoch
+    pen_learning_rate: float = 2e-4
+    pen_augment: AugmentConfig = REAL_WRITING
+    batch_size: int = 128
+    learning_rate: float = 2e-3  # Adam, cosine-decayed to lr_floor x this over the run
+    lr_floor: float = 0.01
+    pen_renders: int = 4  # random drawings of each pen digit, rendered once and cached
+    pen_per_epoch: int = 2  # of which each phase-2 epoch uses this many (new ones each epoch)
+    feedback_repeat: int = 5  # feedback is scarce: each drawing appears this often an epoch
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
+    hparams: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_HPARAMS))
+    seed: int = 1234
+    finetune_epochs: int = 2
+    finetune_replay: int = 12_000  # training digits rehearsed per fine-tune epoch
+    finetune_feedback_repeat: int = 10
+    finetune_learning_rate: float = 2e-4
+
+    def as_meta(self, mode: str) -> dict[str, Any]:
+        """The settings that shaped a run of `mode`, for meta.json."""
+        out = asdict(self)
+        out["mode"] = mode
+        return out

@@ -1,0 +1,178 @@
+"""Train a model from scratch on every enabled source (+ feedback), save it and score it.
+
+`digitflow train`, the trainer's `mode: "scratch"` and each pendigits fold call this, so a
+model is built the same way whichever path asked for it. Two phases (see `Recipe`): phase 1
+on MNIST from random weights, phase 2 adds USPS and the pen drawings. Phase 1's weights are
+cached when no feedback took part, so the k-fold, which only changes phase 2, trains it once;
+`phase1_from` names a folder whose model.keras already is phase 1 (the previous bundled model
+was trained with exactly phase 1's settings).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shared.model_def import build_model
+from trainer import fit
+from trainer.data.feedback import split_feedback
+from trainer.data.mix import TrainingData, base_items, load_training_data, pen_items, split_base
+from trainer.data.sets import LabelledSet
+from trainer.data.sources import DataPaths
+from trainer.feeding import augmented_batches
+from trainer.finish import finish_run
+from trainer.recipe import Recipe
+from trainer.result import TrainResult
+
+log = logging.getLogger(__name__)
+
+Feedback = tuple[np.ndarray, np.ndarray]
+History = list[dict[str, float]]
+
+
+def _without_writers(data: TrainingData, writers: np.ndarray | None) -> TrainingData:
+    """Leave some pen writers out of training (and of the pen evaluation set)."""
+    if writers is None or data.pen is None:
+        return data
+    pen = data.pen.without_writers(writers)
+    return TrainingData(data.train, pen, {**data.evaluation, "pendigits_train_writers":
+                                          pen.plain})
+
+
+def _validation(data: TrainingData) -> tuple[np.ndarray, np.ndarray] | None:
+    """The per-epoch curve's set: MNIST test when present (shown, never used to choose)."""
+    test = data.evaluation.get("mnist_test")
+    return None if test is None else (test.x, test.y)
+
+
+def _phase1_key(recipe: Recipe, data: TrainingData, paths: DataPaths) -> str:
+    """What phase 1 depends on: its settings, the non-pen data and where it came from."""
+    fields = {k: v for k, v in asdict(recipe).items() if k in
+              ("epochs", "batch_size", "learning_rate", "lr_floor", "augment", "hparams",
+               "seed")}
+    blob = json.dumps([fields, paths.describe()["mnist"],
+                       {s.name: len(s) for s in split_base(data)[0]}], sort_keys=True,
+                      default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def train_phase1(data: TrainingData, recipe: Recipe, feedback: LabelledSet,
+                 on_epoch: fit.EpochHook | None, progress: bool) -> tuple[Any, History, float]:
+    """Phase 1: MNIST (+ feedback) from random weights on a cosine schedule."""
+    x, y = base_items(data, feedback, recipe.feedback_repeat)
+    steps = fit.steps_per_epoch(len(y), recipe.batch_size)
+    log.info("phase 1: %d digits an epoch, %d epochs", len(y), recipe.epochs)
+    import keras
+
+    keras.utils.set_random_seed(recipe.seed)
+    model = fit.compile_model(build_model(recipe.hparams), recipe.learning_rate,
+                              recipe.lr_floor, steps * recipe.epochs)
+    history, seconds = fit.fit(
+        model, lambda: augmented_batches(lambda _e: (x, y), recipe.epochs, recipe.batch_size,
+                                         recipe.seed, recipe.augment),
+        recipe.epochs, steps, _validation(data), on_epoch, progress)
+    return model, history, seconds
+
+
+def cached_phase1(data: TrainingData, recipe: Recipe, paths: DataPaths,
+                  cache_dir: Path | None, feedback: LabelledSet,
+                  on_epoch: fit.EpochHook | None, progress: bool
+                  ) -> tuple[Any, History, float]:
+    """Phase 1, read from the cache when it was trained before without feedback."""
+    cacheable = cache_dir is not None and not len(feedback)
+    path = Path(cache_dir or ".") / f"phase1-{_phase1_key(recipe, data, paths)}"
+    if cacheable and (path / "model.keras").exists():
+        import keras
+
+        log.info("phase 1 weights from %s", path)
+        saved = json.loads((path / "history.json").read_text())
+        model = keras.saving.load_model(path / "model.keras", compile=False)
+        return model, saved["history"], saved["seconds"]
+    model, history, seconds = train_phase1(data, recipe, feedback, on_epoch, progress)
+    if cacheable:
+        path.mkdir(parents=True, exist_ok=True)
+        fit.save_inference_copy(model, recipe.hparams, path / "model.keras")
+        (path / "history.json").write_text(json.dumps({"history": history,
+                                                       "seconds": seconds}))
+    return model, history, seconds
+
+
+def train_phase2(model: Any, data: TrainingData, recipe: Recipe, feedback: LabelledSet,
+                 on_epoch: fit.EpochHook | None, progress: bool) -> tuple[History, float]:
+    """Phase 2: USPS and the pen drawings with a replayed sample of MNIST, at a lower rate."""
+    if (data.pen is None and not split_base(data)[1]) or recipe.pen_epochs <= 0:
+        return [], 0.0
+    rng = np.random.default_rng(recipe.seed + 1)
+
+    def items(epoch: int) -> tuple[np.ndarray, np.ndarray]:
+        return pen_items(data, epoch, recipe.pen_per_epoch, recipe.pen_replay, feedback,
+                         recipe.feedback_repeat, rng)
+
+    n = len(pen_items(data, 0, recipe.pen_per_epoch, recipe.pen_replay, feedback,
+                      recipe.feedback_repeat, np.random.default_rng(0))[1])
+    steps = fit.steps_per_epoch(n, recipe.batch_size)
+    log.info("phase 2: %d digits an epoch, %d epochs", n, recipe.pen_epochs)
+    fit.compile_model(fit.freeze_batchnorm(model), recipe.pen_learning_rate, recipe.lr_floor,
+                      steps * recipe.pen_epochs)
+    return fit.fit(model, lambda: augmented_batches(items, recipe.pen_epochs,
+                                                    recipe.batch_size, recipe.seed + 1,
+                                                    recipe.pen_augment),
+                   recipe.pen_epochs, steps, _validation(data), on_epoch, progress)
+
+
+def train_scratch(paths: DataPaths, recipe: Recipe, workdir: Path, cache_dir: Path | None,
+                  feedback: Feedback | None = None, limit: int | None = None,
+                  on_epoch: fit.EpochHook | None = None, progress: bool = True,
+                  exclude_writers: np.ndarray | None = None,
+                  phase1_from: Path | None = None) -> TrainResult:
+    """Both phases from random weights (phase 1 read from `phase1_from` when given); the
+    files go to `workdir`."""
+    started = time.perf_counter()
+    data = _without_writers(load_training_data(paths, cache_dir, recipe.pen_renders,
+                                               recipe.render, limit), exclude_writers)
+    fb_train, fb_held = split_feedback(*(feedback or (np.zeros((0, 28, 28)), np.zeros(0))))
+    total = recipe.epochs + recipe.pen_epochs
+    if phase1_from is not None:
+        model, history, seconds = _load_phase1(Path(phase1_from))
+    else:
+        model, history, seconds = cached_phase1(data, recipe, paths, cache_dir, fb_train,
+                                                _shifted(on_epoch, 0, total), progress)
+    history2, seconds2 = train_phase2(model, data, recipe, fb_train,
+                                      _shifted(on_epoch, len(history), total), progress)
+    history = history + [{**h, "epoch": h["epoch"] + len(history), "phase": 2}
+                         for h in history2]
+    extra: dict[str, Any] = {"limit": limit, "phase1_seconds": round(seconds, 1),
+                             "phase1_from": str(phase1_from) if phase1_from else None,
+                             "excluded_writers": None if exclude_writers is None
+                             else [int(w) for w in exclude_writers]}
+    fit_seconds = seconds2 if phase1_from is not None else seconds + seconds2  # this machine
+    return finish_run(model, recipe, "scratch", workdir, data, paths,
+                      {"feedback_train": fb_train, "feedback_heldout": fb_held}, history,
+                      fit_seconds, time.perf_counter() - started, extra)
+
+
+def _load_phase1(folder: Path) -> tuple[Any, History, float]:
+    """Phase-1 weights trained earlier, with that run's history and fit time when recorded."""
+    import keras
+
+    meta_file = folder / "meta.json"
+    meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+    history = [{k: v for k, v in h.items() if k != "phase"} for h in meta.get("history", [])
+               if h.get("phase") is None]
+    model = keras.saving.load_model(folder / "model.keras", compile=False)
+    log.info("phase 1 weights from %s (%d epochs recorded)", folder, len(history))
+    return model, history, float(meta.get("train_seconds", 0.0))
+
+
+def _shifted(hook: fit.EpochHook | None, offset: int, total: int) -> fit.EpochHook | None:
+    """Report a phase's epochs as epochs of the whole run."""
+    if hook is None:
+        return None
+    return lambda epoch, _n, metrics: hook(epoch + offset, total, metrics)
