@@ -17,7 +17,7 @@ from shared.redis_keys import FEEDBACK_LIST, PREFIX
 from shared.wire import pack
 from webapp.auth import require_admin
 from webapp.extensions import redis_client, send, settings, store
-from webapp.requests_json import json_object, uploaded_image_item
+from webapp.requests_json import json_object, parse_label, uploaded_image_item
 
 bp = Blueprint("api", __name__)
 
@@ -57,11 +57,7 @@ def predict():  # type: ignore[no-untyped-def]
 def feedback():  # type: ignore[no-untyped-def]
     """Keep a user-labelled drawing, preprocessed exactly as training will see it."""
     item, extra = item_from_request({"label"})
-    label = extra.get("label")
-    if isinstance(label, str) and label.isdigit():
-        label = int(label)
-    if not isinstance(label, int) or isinstance(label, bool) or not 0 <= label <= 9:
-        raise InvalidInput("label must be an integer from 0 to 9")
+    label = parse_label(extra.get("label"))
     digit = to_mnist(decode_payload(item))
     if digit is None:
         raise InvalidInput("the drawing is empty; nothing to learn from")
@@ -104,7 +100,7 @@ def activate(version: int):  # type: ignore[no-untyped-def]
     require_admin()
     try:
         store().activate(version)
-    except StoreError as exc:
-        raise NotFound(str(exc)) from None
+    except StoreError:  # its text names the store's path or URL: keep that internal
+        raise NotFound(f"no model version {version}") from None
     announce_activation(version, settings().redis_url)
     return jsonify(active=version)

@@ -18,6 +18,7 @@ socketio = SocketIO()
 
 def init_extensions(app: Flask, settings: Settings) -> None:
     """Bind Socket.IO (with the Redis message queue workers emit through) and the clients."""
+    from webapp import socket_json
     from webapp.live import LiveFrames
     from webapp.message_queue import AnswerAwareRedisManager
 
@@ -33,6 +34,7 @@ def init_extensions(app: Flask, settings: Settings) -> None:
         client_manager=AnswerAwareRedisManager(settings.redis_url, live.gate.answered),
         max_http_buffer_size=settings.max_request_bytes,
         cors_allowed_origins=None,
+        json=socket_json,  # strict, and a packet it cannot read still gets an answer
     )
 
 

@@ -9,6 +9,7 @@ skip a frame that a newer one replaced (e.g. with several web processes).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -22,9 +23,12 @@ from shared.redis_keys import COALESCED_COUNTER, latest_seq
 from shared.wire import pack
 from webapp.extensions import live_frames, socketio, store
 from webapp.frame_gate import FrameGate
+from webapp.socket_json import UNREADABLE_EVENT
 
 log = logging.getLogger(__name__)
 SEQ_TTL_S = 3600
+ROOM_ID = re.compile(r"[0-9a-f]{32}")  # batch and job ids are uuid4().hex
+MAX_SEQ = 2**53 - 1  # JavaScript's largest safe integer; beyond it a seq is not a counter
 
 
 class LiveFrames:
@@ -60,10 +64,12 @@ def _on_connect(auth: Any = None) -> None:
     emit("hello", {"model_version": store().active()})
 
 
-def _on_draw(data: Any) -> None:
+def _on_draw(*args: Any) -> None:
+    data = args[0] if len(args) == 1 else None  # any argument count gets an answer
     seq = data.get("seq") if isinstance(data, dict) else None
-    if not isinstance(seq, int) or isinstance(seq, bool):
-        emit("error", {"seq": None, "error": "draw needs a JSON object with an integer 'seq'"})
+    if not isinstance(seq, int) or isinstance(seq, bool) or not -MAX_SEQ <= seq <= MAX_SEQ:
+        emit("error", {"seq": None, "error": "draw needs one JSON object with an integer "
+                                             f"'seq' (at most {MAX_SEQ} in size)"})
         return
     unknown = set(data) - {"pixels", "image", "seq"}
     if unknown:
@@ -72,14 +78,32 @@ def _on_draw(data: Any) -> None:
     live_frames().gate.offer(request.sid, data)
 
 
-def _on_subscribe(data: Any) -> None:
+def _on_subscribe(*args: Any) -> None:
     room = None
-    if isinstance(data, dict):
-        room = data.get("batch_id") or data.get("job_id")
-    if not isinstance(room, str) or not room:
-        emit("error", {"seq": None, "error": "subscribe needs a 'batch_id' or 'job_id'"})
+    if len(args) == 1 and isinstance(args[0], dict):
+        room = args[0].get("batch_id") or args[0].get("job_id")
+    if not isinstance(room, str) or not ROOM_ID.fullmatch(room):  # never another client's sid
+        emit("error", {"seq": None, "error": "subscribe needs one object with a 'batch_id' "
+                                             "or 'job_id' (32 hex digits)"})
         return
     join_room(room)
+
+
+def _on_unreadable(*args: Any) -> None:
+    """A packet the strict decoder refused (see webapp/socket_json.py)."""
+    reason = args[0] if args and isinstance(args[0], str) else "unreadable message"
+    emit("error", {"seq": None, "error": f"could not read this message: {reason}"})
+
+
+def _on_unknown(event: Any, *_: Any) -> None:
+    emit("error", {"seq": None, "error": f"unknown event {str(event)[:40]!r}: "
+                                         "send 'draw' or 'subscribe'"})
+
+
+def _on_handler_error(exc: Exception) -> None:
+    """Any unexpected failure in a handler still gets an answer, without internals."""
+    log.exception("socket handler failed", exc_info=exc)
+    emit("error", {"seq": None, "error": "the server could not handle this message"})
 
 
 def _on_disconnect(*_: Any) -> None:
@@ -95,4 +119,7 @@ def register_handlers() -> None:
     socketio.on_event("draw", _on_draw)
     socketio.on_event("subscribe", _on_subscribe)
     socketio.on_event("disconnect", _on_disconnect)
+    socketio.on_event(UNREADABLE_EVENT, _on_unreadable)
+    socketio.on_event("*", _on_unknown)
+    socketio.on_error_default(_on_handler_error)
     socketio._digitflow_handlers = True  # type: ignore[attr-defined]

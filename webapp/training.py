@@ -44,7 +44,7 @@ def status(job_id: str):  # type: ignore[no-untyped-def]
     r = redis_client()
     job = jobs.load_job(r, job_id)
     if job is None:
-        raise NotFound(f"no training job {job_id}")
+        raise NotFound(f"no training job {job_id[:64]!r}")
     holder = (r.get(TRAIN_LOCK) or b"").decode()
     if job["status"] in ("queued", "running") and holder != job_id:
         job.update(status="failed", message="the trainer stopped before finishing this job")
