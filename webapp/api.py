@@ -11,6 +11,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import NotFound
 
 from shared.events import announce_activation
+from shared.feedback import source_id
 from shared.model_store import StoreError
 from shared.preprocess import InvalidInput, decode_payload, to_mnist
 from shared.redis_keys import FEEDBACK_LIST, PREFIX
@@ -61,8 +62,11 @@ def feedback():  # type: ignore[no-untyped-def]
     digit = to_mnist(decode_payload(item))
     if digit is None:
         raise InvalidInput("the drawing is empty; nothing to learn from")
+    # `source`: a keyed hash of the address, so a retrain can cap any one address's share
+    # (shared/feedback.py); the admin token is the key, so the hash is not reversible
     record = json.dumps({"label": label, "digit": digit.astype(np.uint8).tolist(),
-                         "created": time.time()})
+                         "created": time.time(),
+                         "source": source_id(request.remote_addr or "", settings().admin_token)})
     r = redis_client()
     pipe = r.pipeline()
     pipe.lpush(FEEDBACK_LIST, record)

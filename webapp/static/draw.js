@@ -407,9 +407,10 @@
   const modelsBody = $("#models tbody");
   const modelsStatus = $("#models-status");
 
-  try { tokenInput.value = localStorage.getItem(TOKEN_KEY) || ""; } catch (e) { /* storage blocked */ }
+  // The token is kept for this tab only (sessionStorage), never across browser restarts.
+  try { tokenInput.value = sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { /* storage blocked */ }
   tokenInput.addEventListener("input", () => {
-    try { localStorage.setItem(TOKEN_KEY, tokenInput.value.trim()); } catch (e) { /* ignore */ }
+    try { sessionStorage.setItem(TOKEN_KEY, tokenInput.value.trim()); } catch (e) { /* ignore */ }
   });
 
   function authHeaders(extra) {
