@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 
 import numpy as np
@@ -21,6 +22,7 @@ from webapp.extensions import redis_client, send, settings, store
 from webapp.requests_json import json_object, parse_label, uploaded_image_item
 
 bp = Blueprint("api", __name__)
+log = logging.getLogger(__name__)
 
 
 def item_from_request(extra: set[str] = frozenset()) -> tuple[dict, dict]:
@@ -78,14 +80,25 @@ def feedback():  # type: ignore[no-untyped-def]
 
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
-    """Redis reachable, live workers (by heartbeat) and the active model version."""
+    """Ready (200) only when Redis answers and a worker's consumer answered a ping through
+    the queue in the last few seconds (worker/readiness.py); else 503 saying what is missing."""
     try:
         r = redis_client()
         r.ping()
         workers = sum(1 for _ in r.scan_iter(f"{PREFIX}:worker:*", count=100))
-    except Exception as exc:
-        return jsonify(redis=f"down: {exc}", workers=0, model_version=None), 503
-    return jsonify(redis="ok", workers=workers, model_version=store().active())
+    except Exception as exc:  # the message would name the Redis host: keep it in the log
+        log.warning("healthz: redis unreachable: %s", exc)
+        return jsonify(redis="down", workers=0, model_version=None,
+                       error="Redis does not answer"), 503
+    try:
+        version = store().active()
+    except Exception:
+        log.exception("healthz: the model store cannot be read")
+        version = None
+    if not workers or version is None:
+        missing = "no worker is consuming the queue" if not workers else "no active model"
+        return jsonify(redis="ok", workers=workers, model_version=version, error=missing), 503
+    return jsonify(redis="ok", workers=workers, model_version=version)
 
 
 @bp.get("/api/models")

@@ -8,7 +8,6 @@ double-check the store's ACTIVE pointer every few seconds in case a notice was m
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -20,11 +19,11 @@ import redis
 
 from shared.classifier import Classifier
 from shared.model_store import ModelStore
-from shared.redis_keys import ACTIVATION_CHANNEL, WORKER_TTL_S, worker_heartbeat
+from shared.redis_keys import ACTIVATION_CHANNEL
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
-HEARTBEAT_S = 2.0  # well inside WORKER_TTL_S, so a live worker never drops out of /healthz
+HEARTBEAT_S = 2.0  # how often the version poll loop wakes up
 
 
 class ModelHolder:
@@ -78,9 +77,9 @@ class ModelHolder:
 
     # ------------------------------------------------------------------ background threads
     def start_background(self) -> None:
-        """Load now, then keep the model current and advertise this worker in Redis."""
+        """Load now, then keep the model current."""
         threading.Thread(target=self._watch_activations, name="swap-watch", daemon=True).start()
-        threading.Thread(target=self._poll_and_heartbeat, name="heartbeat", daemon=True).start()
+        threading.Thread(target=self._poll_and_heartbeat, name="version-poll", daemon=True).start()
 
     def _watch_activations(self) -> None:
         while True:
@@ -97,19 +96,14 @@ class ModelHolder:
                 time.sleep(1.0)
 
     def _poll_and_heartbeat(self) -> None:
-        client = redis.Redis.from_url(self.settings.redis_url)
         last_check = 0.0
         while True:
             try:
                 if time.monotonic() - last_check > self.settings.version_check_interval_s:
                     last_check = time.monotonic()
                     self.refresh()
-                if self._current is not None:
-                    client.set(
-                        worker_heartbeat(self.hostname),
-                        json.dumps({"version": self.version, "pid": os.getpid()}),
-                        ex=WORKER_TTL_S,
-                    )
+                # readiness (the /healthz record) is written by worker/readiness.py, only
+                # after this worker's consumer answered a ping through the broker
             except Exception:
-                log.exception("heartbeat/version check failed")
+                log.exception("version check failed")
             time.sleep(HEARTBEAT_S)

@@ -11,6 +11,7 @@ import socket
 import threading
 
 from shared.celery_app import INFERENCE_QUEUE, celery_app
+from worker.readiness import start_readiness_beat
 from worker.sweeper import start_sweeper
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ def _load_model(hostname: str) -> None:
     runtime.holder.refresh()
     runtime.holder.start_background()
     start_sweeper()
+    start_readiness_beat(celery_app, runtime.holder.settings.redis_url, hostname,
+                         lambda: runtime.holder.version)
 
 
 def run_worker(concurrency: int = 8, name: str | None = None) -> int:
