@@ -8,6 +8,8 @@ from flask import Flask
 
 from shared.settings import Settings, get_settings
 from webapp.extensions import init_extensions
+from webapp.limits import init_limits
+from webapp.security import init_security
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -26,4 +28,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(batches.bp)
     app.register_blueprint(training.bp)
     live.register_handlers()
+    init_security(app)
+    init_limits(app, settings)  # after the blueprints: it wraps their endpoints
     return app

@@ -17,6 +17,8 @@ from werkzeug.exceptions import NotFound
 from shared.batches import add_chunks, create_batch, read_batch, record_results
 from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput, decode_payload
 from shared.wire import pack
+from webapp.capacity import RETRY_AFTER_S as ROOM_RETRY_AFTER_S
+from webapp.capacity import batch_room_problem
 from webapp.extensions import redis_client, send, settings
 from webapp.requests_json import json_object
 
@@ -71,9 +73,12 @@ def submit():  # type: ignore[no-untyped-def]
     s = settings()
     request.max_content_length = s.max_batch_bytes
     request.max_form_parts = s.max_batch_items + FORM_PARTS_SLACK  # Werkzeug's default: 1,000
+    r = redis_client()
+    full = batch_room_problem(r, s.redis_memory_high)
+    if full:
+        return jsonify(error=full), 503, {"Retry-After": str(ROOM_RETRY_AFTER_S)}
     items = _items(s.max_batch_items)
     batch_id = uuid.uuid4().hex
-    r = redis_client()
     create_batch(r, batch_id, len(items), s.batch_ttl_s)
     errors = {i: {"error": str(it)} for i, it in enumerate(items) if isinstance(it, Exception)}
     if errors:

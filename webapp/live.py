@@ -17,12 +17,14 @@ import redis
 from celery import Celery
 from flask import request
 from flask_socketio import emit, join_room
+from socketio.exceptions import ConnectionRefusedError as ConnectionRefused
 
 from shared.preprocess import InvalidInput, decode_payload
 from shared.redis_keys import COALESCED_COUNTER, latest_seq
 from shared.wire import pack
-from webapp.extensions import live_frames, socketio, store
+from webapp.extensions import live_frames, settings, socketio, store
 from webapp.frame_gate import FrameGate
+from webapp.limits import socket_allowed
 from webapp.socket_json import UNREADABLE_EVENT
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ class LiveFrames:
 
 
 def _on_connect(auth: Any = None) -> None:
+    if not socket_allowed("connect", settings().rate_limit_socket_connect):
+        raise ConnectionRefused("too many connections from your address; retry in a minute")
     emit("hello", {"model_version": store().active()})
 
 
@@ -70,6 +74,10 @@ def _on_draw(*args: Any) -> None:
     if not isinstance(seq, int) or isinstance(seq, bool) or not -MAX_SEQ <= seq <= MAX_SEQ:
         emit("error", {"seq": None, "error": "draw needs one JSON object with an integer "
                                              f"'seq' (at most {MAX_SEQ} in size)"})
+        return
+    if not socket_allowed("draw", settings().rate_limit_draw, who=request.sid):
+        emit("error", {"seq": seq, "error": "too many frames: at most "
+                                            f"{settings().rate_limit_draw} per connection"})
         return
     unknown = set(data) - {"pixels", "image", "seq"}
     if unknown:
