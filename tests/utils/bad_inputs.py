@@ -162,7 +162,7 @@ def _json_syntax() -> list[Rest]:
     cases = [Rest(f"predict {n}", "POST", "/api/predict", b, JSON, needle=k) for n, b, k in bodies]
     cases += [
         Rest("feedback NaN label", "POST", "/api/feedback",
-             b'{"pixels": ' + dumps(BLANK) + b', "label": NaN}', JSON, needle="nan"),
+             b'{"pixels": ' + dumps(BLANK) + b', "label": NaN}', JSON, needle="label"),
         Rest("feedback 5000-digit int label", "POST", "/api/feedback",
              b'{"pixels": ' + dumps(BLANK) + b', "label": ' + b"7" * 5000 + b"}", JSON,
              needle="json"),
@@ -484,7 +484,8 @@ def _socket_seq() -> list[Sock]:
         Sock("seq of 4,301 digits", raw=draw_raw("9" * 4301), needle="could not read"),
         Sock("seq of 10,000 digits", raw=draw_raw("9" * 10_000), needle="could not read"),
         Sock("seq 1e999", raw=draw_raw("1e999"), needle="seq"),
-        Sock("seq NaN", raw=draw_raw("NaN"), needle="could not read"),
+        Sock("seq NaN", raw=draw_raw("NaN"), needle="seq"),
+        Sock("seq -Infinity", raw=draw_raw("-Infinity"), needle="seq"),
         Sock("seq unicode digits", args=({"pixels": BLANK, "seq": "\u0663"},), needle="seq"),
     ]
 
@@ -523,7 +524,9 @@ def _socket_payloads() -> list[Sock]:
         Sock("invalid UTF-8 escape", raw='["draw",{"seq":1,"pixels":"\\ud800\\x"}]',
              needle="could not read"),
         Sock("NaN pixels", raw=lambda: '["draw",{"pixels":[' + ",".join(
-            ["[" + ",".join(["NaN"] * 10) + "]"] * 10) + "]}]", needle="could not read"),
+            ["[" + ",".join(["NaN"] * 10) + "]"] * 10) + "]}]", needle="seq"),
+        frame("draw NaN pixels with a seq", {"pixels": [[float("nan")] * 10] * 10}, "nan"),
+        frame("draw infinite pixels", {"pixels": [[float("inf")] * 10] * 10}, "infinity"),
         Sock("binary payload", args=(b"\x89PNG",), needle="seq"),
     ]
 

@@ -93,7 +93,8 @@ def test_draw_digits_get_live_predictions(stack, browser, page_errors):
             # The shown prediction is the one for the last frame sent (end of stroke),
             # once any in-flight replies have arrived.
             page.wait_for_function(
-                "window.digitflow.shownSeq === window.digitflow.lastSeq",
+                # a function, not a bare expression: the page's CSP forbids eval of strings
+                "() => window.digitflow.shownSeq === window.digitflow.lastSeq",
                 timeout=PREDICTION_TIMEOUT_MS,
             )
             expect(page.locator("#digit")).to_have_text(digit)

@@ -33,6 +33,10 @@ def test_depth_check_is_fast_on_a_big_image_string() -> None:
     assert not json_depth_exceeds(raw)
 
 
+def test_strict_loads_reads_nan_for_the_number_checks_to_refuse() -> None:
+    assert strict_json_loads(b"[NaN, -Infinity]")[1] == float("-inf")
+
+
 def test_strict_loads_accepts_plain_json() -> None:
     assert strict_json_loads(b'{"pixels": [[0, 1.5]], "label": "3"}') == {
         "pixels": [[0, 1.5]], "label": "3"}
@@ -44,9 +48,6 @@ def test_strict_loads_accepts_plain_json() -> None:
         (b"[" * 5000 + b"]" * 5000, "nested too deeply"),
         (b'{"a": 1, "a": 2}', "duplicate json key"),
         (b'{"a": {"b": 1, "b": 1}}', "duplicate json key"),
-        (b"[NaN]", "nan"),
-        (b"[Infinity]", "infinity"),
-        (b"[-Infinity]", "infinity"),
         (b"[" + b"9" * 5000 + b"]", "not valid json"),
         (b"\xff\xfe", "not valid json"),
         ('{"a": 1}'.encode("utf-16"), "not valid json"),

@@ -17,7 +17,6 @@ def test_round_trip() -> None:
     [
         ('["draw",' + "[" * 5000 + "]" * 5000 + "]", "nested"),
         ('["draw",{"seq":' + "9" * 4301 + "}]", "not valid json"),
-        ('["draw",{"seq":NaN}]', "nan"),
         ('["draw",{"seq":1,"seq":2}]', "duplicate"),
         ('["draw",{', "not valid json"),
     ],
