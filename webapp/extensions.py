@@ -34,7 +34,7 @@ def init_extensions(app: Flask, settings: Settings) -> None:
         client_manager=AnswerAwareRedisManager(settings.redis_url, live.gate.answered),
         max_http_buffer_size=settings.max_request_bytes,
         cors_allowed_origins=None,
-        json=socket_json,  # strict, and a packet it cannot read still gets an answer
+        serializer=socket_json.TolerantPacket,  # strict; an unreadable packet gets an answer
     )
 
 

@@ -61,8 +61,9 @@ class Sock:
     name: str
     event: str = "draw"
     args: tuple[Any, ...] = ()
-    raw: str | Callable[[], str] | None = None
+    raw: str | Callable[[], str] | None = None  # the JSON of an EVENT packet
     needle: str = ""
+    packet: str | None = None  # a whole Engine.IO message, framing included
     fresh_seq: bool = False  # give the one dict argument a seq newer than any sent before
 
 
@@ -531,10 +532,26 @@ def _socket_payloads() -> list[Sock]:
     ]
 
 
+def _socket_framing() -> list[Sock]:
+    """Messages no Socket.IO client library would send; a hand-written client might."""
+    return [
+        Sock("packet type x", packet="x", needle="could not read"),
+        Sock("packet type 9", packet="9", needle="could not read"),
+        Sock("a CONNECT_ERROR from the client", packet="4", needle="could not read"),
+        Sock("an event without data", packet="2", needle="could not read"),
+        Sock("an event that is an object", packet='2{"draw": 1}', needle="could not read"),
+        Sock("an empty event list", packet="2[]", needle="could not read"),
+        Sock("an event named by a number", packet="2[1]", needle="could not read"),
+        Sock("an ack id of 200 digits", packet="2" + "1" * 200 + '["draw"]',
+             needle="could not read"),
+    ]
+
+
 SOCKET_CLASSES: dict[str, Callable[[], list[Sock]]] = {
     "socket arguments": _socket_arguments,
     "socket seq": _socket_seq,
     "socket payloads": _socket_payloads,
+    "socket framing": _socket_framing,
 }
 
 

@@ -74,7 +74,9 @@ def check_rest(url: str, case: Rest) -> str | None:
 def check_socket(client: RecordingClient, case: Sock) -> str | None:
     """None when the message was answered by an `error` event naming the problem."""
     before = len(client.of("error"))
-    if case.raw is not None:
+    if case.packet is not None:
+        client.sio.eio.send(case.packet)
+    elif case.raw is not None:
         raw = case.raw() if callable(case.raw) else case.raw
         client.sio.eio.send("2" + raw)  # a Socket.IO EVENT packet written by hand
     elif case.fresh_seq:
