@@ -20,6 +20,8 @@ from webapp.requests_json import json_depth_exceeds, parse_label, strict_json_lo
         (b'{"a": {"b": [1]}}', 2, True),
         (b'["[[[[[[", "]]]]"]', 1, False),  # brackets inside strings do not count
         (b'["\\"[[[["]', 1, False),  # nor after an escaped quote
+        (b'["\\\\", [[]]]', 2, True),  # an escaped backslash does not escape the quote
+        (b'["a\\nb[[", ["\\\\\\"[["]]', 2, False),
         (b"[" * 5000 + b"]" * 5000, 32, True),
         (b"", 1, False),
     ],
