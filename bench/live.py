@@ -19,14 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import redis  # noqa: E402
-import socketio  # noqa: E402
+import redis
+import socketio
 
-from shared.mnist import load_mnist  # noqa: E402
-from shared.redis_keys import COALESCED_COUNTER  # noqa: E402
+from shared.mnist import load_mnist
+from shared.redis_keys import COALESCED_COUNTER
 
 
 class Drawer:
@@ -132,7 +131,7 @@ def main() -> int:
     if args.url:
         rows = bench(args.url, args.redis or "redis://127.0.0.1:6379/0")
     else:
-        from bench._system import running_system
+        from devtools.stack import running_system
 
         with running_system(workers=args.workers) as stack:
             rows = bench(stack.url, stack.redis_url)

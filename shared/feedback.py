@@ -1,10 +1,14 @@
-"""Who gave a feedback drawing, and which drawings one retrain may use.
+"""User-labelled drawings kept for the next retrain: the one format web and trainer share,
+who gave each one, and which of them one retrain may use.
+
+The web process writes a record per drawing, already preprocessed exactly as training sees
+digits; the trainer reads the newest `limit`. The list is capped so it never grows unbounded.
 
 Feedback is unauthenticated, so one address could flood it with wrong labels (1,000 posts
-took 11 s before limits existed). The web process records a keyed hash of the submitting
-address in each record (`source`); the trainer picks its feedback with `select_feedback`,
-which lets no source supply more than a small share of what one retrain uses. A floor keeps
-a single honest user (a demo on localhost) able to teach the model a few dozen drawings.
+took 11 s before limits existed). Each record carries `source`, a keyed hash of the
+submitting address; `select_feedback` lets no source supply more than a small share of what
+one retrain uses. A floor keeps a single honest user (a demo on localhost) able to teach the
+model a few dozen drawings.
 """
 
 from __future__ import annotations
@@ -12,13 +16,43 @@ from __future__ import annotations
 import bisect
 import hashlib
 import hmac
+import json
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import redis
+
+from shared.redis_keys import FEEDBACK_LIST
+
 MAX_SOURCE_SHARE = 0.10  # no address supplies more than 10% of one retrain's feedback ...
 SOURCE_FLOOR = 50  # ... beyond its first 50 drawings, which any address may contribute
 UNKNOWN_SOURCE = "unknown"  # records written before sources were recorded count as one
+
+
+def add_feedback(r: redis.Redis, digit: np.ndarray, label: int, cap: int,
+                 source: str = UNKNOWN_SOURCE) -> int:
+    """Keep one labelled 28x28 digit (the newest `cap` are kept); returns how many are kept."""
+    record = json.dumps({"label": int(label), "digit": digit.astype(np.uint8).tolist(),
+                         "created": time.time(), "source": source})
+    pipe = r.pipeline()
+    pipe.lpush(FEEDBACK_LIST, record)
+    pipe.ltrim(FEEDBACK_LIST, 0, cap - 1)
+    pipe.llen(FEEDBACK_LIST)
+    return int(pipe.execute()[-1])
+
+
+def read_feedback(r: redis.Redis, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """The newest `limit` drawings as uint8 digits (n, 28, 28) and their labels (n,)."""
+    rows = r.lrange(FEEDBACK_LIST, 0, limit - 1)
+    if not rows:
+        return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
+    records = [json.loads(row) for row in rows]
+    digits = np.asarray([rec["digit"] for rec in records], dtype=np.uint8)
+    labels = np.asarray([rec["label"] for rec in records], dtype=np.uint8)
+    return digits, labels
 
 
 def source_id(address: str, key: str) -> str:

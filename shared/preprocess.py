@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from shared.fields import unknown_fields_error
+
 SIDE = 28
 FIT = 20
 MIN_SIDE = 8
@@ -126,9 +128,9 @@ def decode_payload(payload: Any, allowed: set[str] = frozenset()) -> np.ndarray:
     """Validate a JSON item `{"pixels": ...}` or `{"image": ...}` and return its ink array."""
     if not isinstance(payload, Mapping):
         raise InvalidInput("expected a JSON object with 'pixels' or 'image'")
-    unknown = set(payload) - {"pixels", "image"} - set(allowed)
-    if unknown:
-        raise InvalidInput(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+    problem = unknown_fields_error(payload, {"pixels", "image", *allowed})
+    if problem:
+        raise InvalidInput(problem)
     has_pixels, has_image = "pixels" in payload, "image" in payload
     if has_pixels == has_image:
         raise InvalidInput("give exactly one of 'pixels' or 'image'")

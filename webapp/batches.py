@@ -6,7 +6,6 @@ of the batch goes on. Results and progress come back from the workers through Re
 
 from __future__ import annotations
 
-import base64
 import uuid
 from typing import Any
 
@@ -15,12 +14,13 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
 from shared.batches import add_chunks, create_batch, read_batch, record_results
+from shared.celery_app import CLASSIFY_CHUNK_TASK
 from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput, decode_payload
-from shared.wire import pack
+from shared.wire import image_item, pack
 from webapp.capacity import RETRY_AFTER_S as ROOM_RETRY_AFTER_S
 from webapp.capacity import batch_room_problem
-from webapp.extensions import redis_client, send, settings
 from webapp.requests_json import json_object
+from webapp.services import redis_client, send, settings
 
 bp = Blueprint("batches", __name__)
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
@@ -34,8 +34,7 @@ def _item_from_upload(upload: FileStorage) -> dict[str, Any] | InvalidInput:
         return InvalidInput(f"file is too large: at most {MAX_IMAGE_BYTES // 1024} KiB")
     if not raw.startswith(IMAGE_MAGIC):
         return InvalidInput("file is not a PNG or JPEG")
-    # fully decoded by the worker, which reports a corrupt body per item
-    return {"image": "data:;base64," + base64.b64encode(raw).decode()}
+    return image_item(raw)  # fully decoded by the worker, which reports a corrupt body per item
 
 
 def _item_from_json(entry: Any) -> dict[str, Any] | InvalidInput:
@@ -89,7 +88,7 @@ def submit():  # type: ignore[no-untyped-def]
     numbers = add_chunks(r, batch_id, [([i for i, _ in c], [it for _, it in c]) for c in chunks],
                          s.batch_ttl_s)
     for n in numbers:
-        send("worker.tasks.classify_chunk", batch_id, n, _options={"ignore_result": True})
+        send(CLASSIFY_CHUNK_TASK, batch_id, n, ignore_result=True)
     return jsonify(batch_id=batch_id, total=len(items)), 202
 
 

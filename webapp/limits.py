@@ -13,22 +13,19 @@ import logging
 import math
 from collections.abc import Callable
 
+import redis
 from flask import Flask, current_app, jsonify, request
 from flask_limiter import Limiter
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from shared.redis_keys import PREFIX
+from shared.redis_keys import RATE_LIMITS, SOCKET_RATE_LIMITS
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
-
-# swallow_errors: if Redis is away, serve unlimited rather than answer 500
-limiter = Limiter(key_func=get_remote_address, key_prefix=f"{PREFIX}:limits",
-                  strategy="sliding-window-counter", headers_enabled=True, swallow_errors=True)
-
+EXTENSION = "digitflow_limiter"
 
 def batch_mib() -> int:
     """The cost of a batch request in the byte budget: its size in MiB, at least 1."""
@@ -38,11 +35,11 @@ def batch_mib() -> int:
 def endpoint_limits(s: Settings) -> dict[str, list[tuple[str, Callable[[], int] | int]]]:
     """Which endpoint gets which limits (and what one request costs)."""
     return {
-        "api.predict": [(s.rate_limit_predict, 1)],
-        "api.feedback": [(s.rate_limit_feedback, 1)],
+        "predict.predict": [(s.rate_limit_predict, 1)],
+        "feedback.feedback": [(s.rate_limit_feedback, 1)],
         "batches.submit": [(s.rate_limit_batches, 1), (s.rate_limit_batch_mib, batch_mib)],
         "training.start": [(s.rate_limit_admin, 1)],
-        "api.activate": [(s.rate_limit_admin, 1)],
+        "models.activate": [(s.rate_limit_admin, 1)],
     }
 
 
@@ -53,11 +50,16 @@ def too_many(exc: RateLimitExceeded):  # type: ignore[no-untyped-def]
                          "see Retry-After"), 429
 
 
-def init_limits(app: Flask, s: Settings) -> None:
-    """Bind the limiter to Redis and wrap the limited endpoints (call after blueprints)."""
-    app.config.setdefault("RATELIMIT_STORAGE_URI", s.redis_url)
-    app.config.setdefault("RATELIMIT_ENABLED", s.rate_limits_enabled)
+def init_limits(app: Flask, s: Settings, redis_client: redis.Redis) -> Limiter:
+    """Bind a limiter to the app's own Redis and wrap the limited endpoints (call after the
+    blueprints). swallow_errors: if Redis is away, serve unlimited rather than answer 500."""
+    limiter = Limiter(key_func=get_remote_address, key_prefix=RATE_LIMITS,
+                      strategy="sliding-window-counter", headers_enabled=True,
+                      swallow_errors=True, enabled=s.rate_limits_enabled,
+                      storage_uri=s.redis_url,
+                      storage_options={"connection_pool": redis_client.connection_pool})
     limiter.init_app(app)
+    app.extensions[EXTENSION] = limiter
     for endpoint, rules in endpoint_limits(s).items():
         view = app.view_functions.get(endpoint)
         if view is None:
@@ -66,15 +68,17 @@ def init_limits(app: Flask, s: Settings) -> None:
             view = limiter.limit(rule, cost=cost)(view)
         app.view_functions[endpoint] = view
     app.register_error_handler(RateLimitExceeded, too_many)
+    return limiter
 
 
 def socket_allowed(kind: str, rule: str, who: str | None = None) -> bool:
     """Count one Socket.IO `kind` event for `who` (default: the address); False when over."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
+    limiter: Limiter = current_app.extensions[EXTENSION]
+    if not limiter.enabled:
         return True
     who = who or get_remote_address()
     try:
-        return all([limiter.limiter.hit(item, f"{PREFIX}:limits:socket", kind, who)
+        return all([limiter.limiter.hit(item, SOCKET_RATE_LIMITS, kind, who)
                     for item in parse_many(rule)])
     except Exception:  # the limiter's storage is down: serve rather than refuse everyone
         log.exception("socket rate limit check failed; allowing the event")

@@ -4,6 +4,7 @@ Like TF Serving, a new version is fetched, loaded and warmed up *beside* the old
 then is the reference swapped (one assignment, atomic under the GIL). A failed load keeps the
 old model serving, as Triton does. Workers hear of activations through Redis pub/sub and
 double-check the store's ACTIVE pointer every few seconds in case a notice was missed.
+(The liveness heartbeat is its own module, `worker.heartbeat`.)
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ import threading
 import time
 
 import numpy as np
-import redis
 
-from shared.classifier import Classifier
+from shared.classifier import Classifier, load_classifier
 from shared.model_store import ModelStore
+from shared.redis_conn import redis_client
 from shared.redis_keys import ACTIVATION_CHANNEL
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
-HEARTBEAT_S = 2.0  # how often the version poll loop wakes up
 
 
 class ModelHolder:
@@ -62,8 +62,7 @@ class ModelHolder:
                 return False
             started = time.perf_counter()
             try:
-                local = self.store.fetch(wanted, self.settings.model_cache)
-                fresh = Classifier(local, version=wanted)
+                fresh = load_classifier(self.store, wanted, self.settings.model_cache)
             except Exception:
                 if self._current is None:
                     raise
@@ -77,15 +76,16 @@ class ModelHolder:
 
     # ------------------------------------------------------------------ background threads
     def start_background(self) -> None:
-        """Load now, then keep the model current."""
+        """Keep the model current: hear activations at once, and re-check the store now and
+        then in case a notice was missed."""
         threading.Thread(target=self._watch_activations, name="swap-watch", daemon=True).start()
-        threading.Thread(target=self._poll_and_heartbeat, name="version-poll", daemon=True).start()
+        threading.Thread(target=self._poll_versions, name="version-poll", daemon=True).start()
 
     def _watch_activations(self) -> None:
         while True:
             try:
-                client = redis.Redis.from_url(self.settings.redis_url)
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub = redis_client(self.settings.redis_url).pubsub(
+                    ignore_subscribe_messages=True)
                 pubsub.subscribe(ACTIVATION_CHANNEL)
                 self.refresh()  # anything activated while we were not listening
                 for message in pubsub.listen():
@@ -95,15 +95,10 @@ class ModelHolder:
                 log.exception("activation listener failed; retrying in 1s")
                 time.sleep(1.0)
 
-    def _poll_and_heartbeat(self) -> None:
-        last_check = 0.0
+    def _poll_versions(self) -> None:
         while True:
+            time.sleep(self.settings.version_check_interval_s)
             try:
-                if time.monotonic() - last_check > self.settings.version_check_interval_s:
-                    last_check = time.monotonic()
-                    self.refresh()
-                # readiness (the /healthz record) is written by worker/readiness.py, only
-                # after this worker's consumer answered a ping through the broker
+                self.refresh()
             except Exception:
                 log.exception("version check failed")
-            time.sleep(HEARTBEAT_S)

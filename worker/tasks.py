@@ -15,10 +15,10 @@ from celery import shared_task
 
 from shared import events
 from shared.batches import load_chunk, record_results
-from shared.classifier import prediction_dict
-from shared.preprocess import InvalidInput, to_mnist
+from shared.celery_app import CLASSIFY_CHUNK_TASK, CLASSIFY_FRAME_TASK, PREDICT_TASK
+from shared.prediction import classify_items
+from shared.preprocess import to_mnist
 from shared.redis_keys import COALESCED_COUNTER, latest_seq
-from shared.settings import get_settings
 from shared.wire import unpack
 from worker.runtime import get_runtime
 
@@ -30,85 +30,62 @@ def prepare(item: Any) -> np.ndarray | None:
     return to_mnist(unpack(item))
 
 
-def classify_items(items: list[Any], with_image: bool = False) -> list[dict[str, Any]]:
-    """Classify many items in one forward pass; each gets a prediction or its own error."""
-    results: list[dict[str, Any] | None] = [None] * len(items)
-    digits: list[np.ndarray] = []
-    slots: list[int] = []
-    for i, item in enumerate(items):
-        try:
-            digit = prepare(item)
-        except InvalidInput as exc:
-            results[i] = {"error": str(exc)}
-            continue
-        except Exception as exc:  # a decoder bug must not cost the other items
-            log.exception("unexpected failure decoding item %d", i)
-            results[i] = {"error": f"could not read this item ({type(exc).__name__})"}
-            continue
-        if digit is None:
-            results[i] = prediction_dict(None, None)
-            if with_image:
-                results[i]["image28"] = np.zeros((28, 28), np.uint8).tolist()
-        else:
-            digits.append(digit)
-            slots.append(i)
+def classify_wire_items(items: list[Any], with_image: bool = False) -> list[dict[str, Any]]:
+    """Classify wire items through this process's micro-batcher; answers name the worker."""
     runtime = get_runtime()
-    version = runtime.holder.current().version
-    if digits:
-        probs, version = runtime.batcher.classify(np.stack(digits))
-        for row, i in enumerate(slots):
-            results[i] = prediction_dict(probs[row], version)
-            if with_image:
-                results[i]["image28"] = digits[row].tolist()
+    version = runtime.holder.current().version  # loads the model on first use
+    results = classify_items(items, prepare, runtime.batcher.classify, version, with_image)
     for res in results:
-        if res is not None and "digit" in res:
-            res["model_version"] = res["model_version"] or version
+        if "digit" in res:
             res["worker"] = runtime.holder.hostname
-    return results  # type: ignore[return-value]
+    return results
 
 
 def is_stale(sid: str, seq: int) -> bool:
     """True when the client has already sent a newer frame than `seq`."""
-    newest = events.redis_client().get(latest_seq(sid))
+    newest = get_runtime().redis.get(latest_seq(sid))
     return newest is not None and int(newest) > seq
 
 
-@shared_task(name="worker.tasks.classify_frame", ignore_result=True)
+@shared_task(name=CLASSIFY_FRAME_TASK, ignore_result=True)
 def classify_frame(sid: str, seq: int, item: Any, sent_at: float | None = None) -> None:
     """A live `draw` frame: answer that client only, skipping frames already superseded."""
+    runtime = get_runtime()
     if is_stale(sid, seq):
-        events.redis_client().incr(COALESCED_COUNTER)
+        runtime.redis.incr(COALESCED_COUNTER)
         return
-    result = classify_items([item], with_image=True)[0]
+    result = classify_wire_items([item], with_image=True)[0]
+    url = runtime.settings.redis_url
     if "error" in result:
         log.info("rejected frame seq=%s from %s: %s", seq, sid, result["error"])
-        events.emit("error", {"seq": seq, "error": result["error"]}, to=sid)
+        events.emit(url, "error", {"seq": seq, "error": result["error"]}, to=sid)
         return
     if sent_at is not None:
         log.debug("frame seq=%s answered %.1f ms after it was queued", seq,
                   (time.time() - sent_at) * 1000)
-    events.emit("prediction", {"seq": seq, **result}, to=sid)
+    events.emit(url, "prediction", {"seq": seq, **result}, to=sid)
 
 
-@shared_task(name="worker.tasks.predict")
+@shared_task(name=PREDICT_TASK)
 def predict(item: Any) -> dict[str, Any]:
     """REST `/api/predict`: the prediction travels back through the result backend."""
-    return classify_items([item])[0]
+    return classify_wire_items([item])[0]
 
 
-@shared_task(name="worker.tasks.classify_chunk", ignore_result=True)
+@shared_task(name=CLASSIFY_CHUNK_TASK, ignore_result=True)
 def classify_chunk(batch_id: str, chunk: int) -> None:
     """One chunk of a batch: one forward pass, idempotent result writes, a progress event."""
-    r = events.redis_client()
+    runtime = get_runtime()
+    r = runtime.redis
     payload = load_chunk(r, batch_id, chunk)
     if payload is None:  # a duplicate delivery of a chunk that is already done
         return
     indices, items = payload
     started = time.perf_counter()
-    results = classify_items(items)
+    results = classify_wire_items(items)
     done, total = record_results(r, batch_id, dict(zip(indices, results, strict=True)),
-                                 get_settings().batch_ttl_s, chunk=chunk)
-    events.emit("batch_progress", {"batch_id": batch_id, "done": done, "total": total},
-                to=batch_id)
+                                 runtime.settings.batch_ttl_s, chunk=chunk)
+    events.emit(runtime.settings.redis_url, "batch_progress",
+                {"batch_id": batch_id, "done": done, "total": total}, to=batch_id)
     log.info("batch %s: %d items in %.1f ms (%d/%d done)", batch_id, len(items),
              (time.perf_counter() - started) * 1000, done, total)

@@ -1,10 +1,43 @@
-"""Feedback sources and the per-source share cap used to pick one retrain's feedback."""
+"""shared.feedback: the record the web process writes is the one the trainer reads; sources
+and the per-source share cap used to pick one retrain's feedback."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
-from shared.feedback import per_source_cap, select_feedback, source_id
+import fakeredis
+import numpy as np
+
+from shared.feedback import (
+    add_feedback,
+    per_source_cap,
+    read_feedback,
+    select_feedback,
+    source_id,
+)
+from shared.redis_keys import FEEDBACK_LIST
+
+
+def test_written_drawings_are_read_back_newest_first() -> None:
+    r = fakeredis.FakeRedis()
+    digits = [np.full((28, 28), v, np.uint8) for v in (10, 20, 30)]
+    counts = [add_feedback(r, d, label, cap=2) for label, d in enumerate(digits)]
+    assert counts == [1, 2, 2]  # capped at 2
+    got, labels = read_feedback(r, limit=10)
+    assert labels.tolist() == [2, 1]
+    assert got.dtype == np.uint8 and np.array_equal(got[0], digits[2])
+
+
+def test_no_feedback_reads_as_empty_arrays() -> None:
+    digits, labels = read_feedback(fakeredis.FakeRedis(), limit=5)
+    assert digits.shape == (0, 28, 28) and labels.shape == (0,)
+
+
+def test_the_record_carries_its_source() -> None:
+    r = fakeredis.FakeRedis()
+    add_feedback(r, np.zeros((28, 28), np.uint8), 3, cap=5, source="abc")
+    assert json.loads(r.lindex(FEEDBACK_LIST, 0))["source"] == "abc"
 
 
 def records(**per_source: int) -> list[dict]:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-ADMIN = "test-admin-token"  # what tests/utils/stack.py gives the stack
+ADMIN = "test-admin-token"  # what devtools/stack.py gives the stack
 JSON = {"Content-Type": "application/json"}
 BLANK = [[0] * 28 for _ in range(28)]
 ZEROS_ID = "0" * 32

@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from tests.utils.stack import start_stack, stop
+from devtools.stack import start_stack, stop
 
 pytestmark = pytest.mark.integration
 DROP_OUT_LIMIT_S = 10.0

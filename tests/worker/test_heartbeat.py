@@ -1,11 +1,11 @@
-"""The readiness beat records a worker only when its own ping came back through the broker."""
+"""The heartbeat records a worker only when its own ping came back through the broker."""
 
 from __future__ import annotations
 
 import fakeredis
 
-from shared.redis_keys import worker_heartbeat
-from worker.readiness import READY_TTL_S, answered, beat_once
+from shared.redis_keys import WORKER_TTL_S, worker_heartbeat
+from worker.heartbeat import answered, beat_if_consuming
 
 
 class Control:
@@ -35,19 +35,19 @@ def test_answered() -> None:
 def test_a_pong_records_the_worker_with_a_short_ttl() -> None:
     r = fakeredis.FakeRedis()
     app = App([{"w1@test": {"ok": "pong"}}])
-    assert beat_once(app, r, "w1@test", version=3)  # type: ignore[arg-type]
+    assert beat_if_consuming(app, r, "w1@test", version=3)  # type: ignore[arg-type]
     assert app.control.calls == [["w1@test"]]
-    assert 0 < r.ttl(worker_heartbeat("w1@test")) <= READY_TTL_S
+    assert 0 < r.ttl(worker_heartbeat("w1@test")) <= WORKER_TTL_S
 
 
 def test_no_pong_records_nothing() -> None:
     r = fakeredis.FakeRedis()
-    assert not beat_once(App([]), r, "w1@test", version=3)  # type: ignore[arg-type]
+    assert not beat_if_consuming(App([]), r, "w1@test", version=3)  # type: ignore[arg-type]
     assert not r.exists(worker_heartbeat("w1@test"))
 
 
 def test_a_worker_without_a_model_is_not_ready() -> None:
     r = fakeredis.FakeRedis()
     app = App([{"w1@test": {"ok": "pong"}}])
-    assert not beat_once(app, r, "w1@test", version=None)  # type: ignore[arg-type]
+    assert not beat_if_consuming(app, r, "w1@test", version=None)  # type: ignore[arg-type]
     assert not app.control.calls

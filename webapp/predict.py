@@ -1,0 +1,35 @@
+"""POST /api/predict: one drawing, classified by a worker through the queue."""
+
+from __future__ import annotations
+
+import time
+
+from celery.exceptions import TimeoutError as CeleryTimeout
+from flask import Blueprint, jsonify
+
+from shared.celery_app import PREDICT_TASK
+from shared.preprocess import decode_payload
+from shared.wire import pack
+from webapp.requests_json import item_from_request
+from webapp.services import send, settings
+
+bp = Blueprint("predict", __name__)
+
+
+@bp.post("/api/predict")
+def predict():  # type: ignore[no-untyped-def]
+    """Classify one drawing on a worker; 504 if no worker answers in time."""
+    item, _ = item_from_request()
+    ink = decode_payload(item)  # validate here, before anything is queued
+    started = time.perf_counter()
+    pending = send(PREDICT_TASK, pack(item, ink))
+    try:
+        result = pending.get(timeout=settings().predict_timeout_s)
+    except CeleryTimeout:
+        pending.revoke()
+        return jsonify(error="no worker answered in time; try again"), 504
+    pending.forget()  # the result was read; do not keep it in Redis
+    if "error" in result:
+        return jsonify(result), 400
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return jsonify(result)
