@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from shared.model_store import ModelStore
+from shared.redis_keys import FEEDBACK_LIST
 from tests.utils.bad_inputs import png
 from tests.utils.recording_sender import RecordingSender
 from webapp import create_app
@@ -100,7 +101,7 @@ def test_feedback_records_a_hashed_source(app: Flask, client: FlaskClient) -> No
     resp = client.post("/api/feedback", json={"pixels": pixels, "label": "1"},
                        environ_base={"REMOTE_ADDR": "203.0.113.7"})
     assert resp.status_code == 201
-    raw = app.extensions["digitflow"].redis.lindex("digitflow:feedback", 0).decode()
+    raw = app.extensions["digitflow"].redis.lindex(FEEDBACK_LIST, 0).decode()
     assert '"source": "' in raw and "203.0.113.7" not in raw
 
 
