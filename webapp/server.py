@@ -9,6 +9,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from shared.redis_conn import redacted
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def serve(port: int | None = None, host: str | None = None) -> int:
     s = get_settings()
     host, port = host or s.host, port or s.port
     log.info("web server on http://%s:%d (redis %s, model store %s)", host, port,
-             s.redis_url, s.model_store)
+             redacted(s.redis_url), s.model_store)
     options = {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gthread",
                "threads": THREADS, "timeout": 0, "graceful_timeout": 5, "accesslog": None,
                "errorlog": "-", "loglevel": "warning"}

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import requests
 
+from devtools.sio import RecordingClient
 from shared.mnist import load_mnist
 from tests.utils.bad_inputs import REST_CLASSES, SOCKET_CLASSES, Rest, Sock, corpus_size
-from tests.utils.sio import RecordingClient
 
 pytestmark = pytest.mark.integration
 ANSWER_TIMEOUT_S = 15.0

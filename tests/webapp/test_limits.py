@@ -17,9 +17,9 @@ import requests
 import socketio
 
 from cli.embedded_redis import find_redis_server, free_port
+from devtools.sio import RecordingClient
 from devtools.stack import Stack, start_stack
 from shared.mnist import load_mnist
-from tests.utils.sio import RecordingClient
 
 pytestmark = pytest.mark.integration
 BLANK = [[0] * 28 for _ in range(28)]
