@@ -18,6 +18,14 @@ import requests
 from cli.embedded_redis import RedisServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
+# Every test and benchmark client comes from 127.0.0.1: quotas stay on (the code path runs)
+# but out of reach; tests/webapp/test_limits.py sets tight ones to test them.
+GENEROUS_LIMITS = {
+    "RATE_LIMIT_PREDICT": "100000/minute", "RATE_LIMIT_FEEDBACK": "100000/minute",
+    "RATE_LIMIT_BATCHES": "100000/minute", "RATE_LIMIT_BATCH_MIB": "1000000/hour",
+    "RATE_LIMIT_ADMIN": "100000/minute", "RATE_LIMIT_SOCKET_CONNECT": "100000/minute",
+    "RATE_LIMIT_DRAW": "100000/second",
+}
 
 
 def start_role(role: str, env: dict[str, str], log_dir: Path, *args: str) -> subprocess.Popen:
@@ -107,6 +115,7 @@ def start_stack(redis_url: str, tmp: Path, workers: int = 1, **extra_env: str) -
         "ADMIN_TOKEN": "test-admin-token",
         "PORT": str(port),
         "PYTHONUNBUFFERED": "1",
+        **GENEROUS_LIMITS,
         **extra_env,
     }
     stack = Stack(url=f"http://127.0.0.1:{port}", redis_url=redis_url, env=env,

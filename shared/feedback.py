@@ -1,24 +1,42 @@
-"""User-labelled drawings kept for the next retrain: the one format web and trainer share.
+"""User-labelled drawings kept for the next retrain: the one format web and trainer share,
+who gave each one, and which of them one retrain may use.
 
 The web process writes a record per drawing, already preprocessed exactly as training sees
 digits; the trainer reads the newest `limit`. The list is capped so it never grows unbounded.
+
+Feedback is unauthenticated, so one address could flood it with wrong labels (1,000 posts
+took 11 s before limits existed). Each record carries `source`, a keyed hash of the
+submitting address; `select_feedback` lets no source supply more than a small share of what
+one retrain uses. A floor keeps a single honest user (a demo on localhost) able to teach the
+model a few dozen drawings.
 """
 
 from __future__ import annotations
 
+import bisect
+import hashlib
+import hmac
 import json
 import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import redis
 
 from shared.redis_keys import FEEDBACK_LIST
 
+MAX_SOURCE_SHARE = 0.10  # no address supplies more than 10% of one retrain's feedback ...
+SOURCE_FLOOR = 50  # ... beyond its first 50 drawings, which any address may contribute
+UNKNOWN_SOURCE = "unknown"  # records written before sources were recorded count as one
 
-def add_feedback(r: redis.Redis, digit: np.ndarray, label: int, cap: int) -> int:
+
+def add_feedback(r: redis.Redis, digit: np.ndarray, label: int, cap: int,
+                 source: str = UNKNOWN_SOURCE) -> int:
     """Keep one labelled 28x28 digit (the newest `cap` are kept); returns how many are kept."""
     record = json.dumps({"label": int(label), "digit": digit.astype(np.uint8).tolist(),
-                         "created": time.time()})
+                         "created": time.time(), "source": source})
     pipe = r.pipeline()
     pipe.lpush(FEEDBACK_LIST, record)
     pipe.ltrim(FEEDBACK_LIST, 0, cap - 1)
@@ -35,3 +53,49 @@ def read_feedback(r: redis.Redis, limit: int) -> tuple[np.ndarray, np.ndarray]:
     digits = np.asarray([rec["digit"] for rec in records], dtype=np.uint8)
     labels = np.asarray([rec["label"] for rec in records], dtype=np.uint8)
     return digits, labels
+
+
+def source_id(address: str, key: str) -> str:
+    """A keyed hash of a client address: stable per address, not reversible without `key`
+    (a plain hash of an IPv4 address is reversed by trying all 2**32)."""
+    digest = hmac.new(key.encode("utf-8", "replace"), address.encode("utf-8", "replace"),
+                      hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
+def per_source_cap(counts: Sequence[int], limit: int, max_share: float = MAX_SOURCE_SHARE,
+                   floor: int = SOURCE_FLOOR) -> int:
+    """The most drawings one source may give: the largest `c` with `c <= max_share * used(c)`,
+    where used(c) is how many drawings are used when every source is cut to `c`; never below
+    `floor`."""
+    ordered = sorted(counts)
+    prefix = [0]
+    for n in ordered:
+        prefix.append(prefix[-1] + n)
+    for cap in range(ordered[-1] if ordered else 0, floor, -1):
+        below = bisect.bisect_left(ordered, cap)  # sources with fewer than `cap` drawings
+        used = prefix[below] + cap * (len(ordered) - below)
+        if cap <= max_share * min(limit, used):
+            return cap
+    return floor
+
+
+def select_feedback(records: Sequence[Mapping[str, Any]], limit: int,
+                    max_share: float = MAX_SOURCE_SHARE,
+                    floor: int = SOURCE_FLOOR) -> list[Mapping[str, Any]]:
+    """Up to `limit` records, newest first as given, with each source cut to its fair cap."""
+    def source(record: Mapping[str, Any]) -> str:
+        value = record.get("source")
+        return value if isinstance(value, str) and value else UNKNOWN_SOURCE
+
+    cap = per_source_cap(list(Counter(map(source, records)).values()), limit, max_share, floor)
+    taken: Counter[str] = Counter()
+    chosen: list[Mapping[str, Any]] = []
+    for record in records:
+        if len(chosen) >= limit:
+            break
+        who = source(record)
+        if taken[who] < cap:
+            taken[who] += 1
+            chosen.append(record)
+    return chosen

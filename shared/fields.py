@@ -10,4 +10,5 @@ def unknown_fields_error(given: Iterable[object], allowed: Iterable[str]) -> str
     unknown = set(given) - set(allowed)
     if not unknown:
         return None
-    return f"unknown field(s): {', '.join(sorted(map(str, unknown)))}"
+    names = ", ".join(sorted(str(name)[:40] for name in unknown))  # a name may be 100 KB long
+    return f"unknown field(s): {names[:300]}"

@@ -8,7 +8,9 @@ COALESCED_COUNTER = f"{PREFIX}:stats:coalesced"
 FEEDBACK_LIST = f"{PREFIX}:feedback"
 TRAIN_LOCK = f"{PREFIX}:train:lock"
 ACTIVE_BATCHES = f"{PREFIX}:batches:active"
-WORKER_TTL_S = 10
+RATE_LIMITS = f"{PREFIX}:limits"  # Flask-Limiter's key prefix (webapp/limits.py)
+SOCKET_RATE_LIMITS = f"{PREFIX}:limits:socket"  # its namespace for Socket.IO events
+WORKER_TTL_S = 6  # a worker that stops answering pings leaves /healthz this long after
 # Flask-SocketIO's default pub/sub channel: workers emit on it, every web process relays it.
 SOCKETIO_CHANNEL = "flask-socketio"
 

@@ -28,10 +28,20 @@ class Settings(BaseSettings):
     predict_timeout_s: float = 10.0
     max_request_bytes: int = 8 * 1024 * 1024
     max_batch_items: int = 20_000
-    max_batch_bytes: int = 256 * 1024 * 1024
+    max_batch_bytes: int = 64 * 1024 * 1024  # one batch request; 20,000 PNG digits are ~10 MB
     batch_chunk_size: int = 256
     batch_ttl_s: int = 24 * 3600
     feedback_cap: int = 20_000
+    # Per-address quotas (Flask-Limiter strings; see README "Limits and access (web)")
+    rate_limits_enabled: bool = True
+    rate_limit_predict: str = "120/minute"
+    rate_limit_feedback: str = "10/minute;100/day"
+    rate_limit_batches: str = "10/minute;100/hour"
+    rate_limit_batch_mib: str = "512/hour"  # request MiB of batches per address
+    rate_limit_admin: str = "20/minute"  # train and activate: slows token guessing
+    rate_limit_socket_connect: str = "60/minute"
+    rate_limit_draw: str = "30/second"  # per connection; the page sends at most 10/s
+    redis_memory_high: float = 0.8  # new batches get 503 above this share of maxmemory
     train_limit: int | None = None  # train on the first N MNIST images (demos, tests)
     visibility_timeout_s: int = 120
     # The embedded Redis of `digitflow up` (issue 9): its memory cap (a redis-server size such

@@ -9,7 +9,9 @@ from flask_socketio import SocketIO
 
 from shared.settings import Settings, get_settings
 from webapp import batches, errors, feedback, health, models, pages, predict, training
+from webapp.limits import init_limits
 from webapp.live import LiveFrames
+from webapp.security import init_security
 from webapp.services import Services, connect_services
 from webapp.socket_events import bind_socketio, register_handlers
 
@@ -26,10 +28,12 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     socketio = SocketIO()
     live = LiveFrames(services.redis, services.send_task, socketio.emit)
     bind_socketio(app, socketio, settings, live, services.message_queue)
-    register_handlers(socketio, live, services.store)
+    register_handlers(socketio, live, services.store, settings)
 
     errors.register(app)
     for blueprint in (pages.bp, predict.bp, feedback.bp, health.bp, models.bp, batches.bp,
                       training.bp):
         app.register_blueprint(blueprint)
+    init_security(app)
+    init_limits(app, settings, services.redis)  # after the blueprints: it wraps them
     return app

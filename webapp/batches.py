@@ -10,45 +10,60 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, jsonify, request
+from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
 from shared.batches import add_chunks, create_batch, read_batch, record_results
 from shared.celery_app import CLASSIFY_CHUNK_TASK
 from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput, decode_payload
 from shared.wire import image_item, pack
+from webapp.capacity import RETRY_AFTER_S as ROOM_RETRY_AFTER_S
+from webapp.capacity import batch_room_problem
 from webapp.requests_json import json_object
 from webapp.services import redis_client, send, settings
 
 bp = Blueprint("batches", __name__)
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+FORM_PARTS_SLACK = 1  # one part past the item limit, so "too many items" names the cause
 
 
-def _items_from_multipart() -> list[dict[str, Any] | InvalidInput]:
-    """Uploaded files as wire items, or the error that disqualifies each one."""
-    items: list[dict[str, Any] | InvalidInput] = []
-    for upload in request.files.getlist("images"):
-        raw = upload.read(MAX_IMAGE_BYTES + 1)
-        if len(raw) > MAX_IMAGE_BYTES:
-            items.append(InvalidInput(f"file is too large: at most {MAX_IMAGE_BYTES // 1024} KiB"))
-        elif not raw.startswith(IMAGE_MAGIC):
-            items.append(InvalidInput("file is not a PNG or JPEG"))
-        else:  # fully decoded by the worker, which reports a corrupt body per item
-            items.append(image_item(raw))
-    return items
+def _item_from_upload(upload: FileStorage) -> dict[str, Any] | InvalidInput:
+    """An uploaded file as a wire item, or the error that disqualifies it."""
+    raw = upload.read(MAX_IMAGE_BYTES + 1)
+    if len(raw) > MAX_IMAGE_BYTES:
+        return InvalidInput(f"file is too large: at most {MAX_IMAGE_BYTES // 1024} KiB")
+    if not raw.startswith(IMAGE_MAGIC):
+        return InvalidInput("file is not a PNG or JPEG")
+    return image_item(raw)  # fully decoded by the worker, which reports a corrupt body per item
 
 
-def _items_from_json() -> list[dict[str, Any] | InvalidInput]:
-    """JSON items, each validated now and sent on in compact form."""
+def _item_from_json(entry: Any) -> dict[str, Any] | InvalidInput:
+    """A JSON item validated now and sent on in compact form, or its error."""
+    try:
+        return pack(entry, decode_payload(entry))
+    except InvalidInput as exc:
+        return exc
+
+
+def _check_count(count: int, limit: int) -> None:
+    """Refuse an empty or oversized batch before any item is decoded."""
+    if not count:
+        raise InvalidInput("the batch is empty: send files in 'images' or a JSON 'images' list")
+    if count > limit:
+        raise InvalidInput(f"too many items: at most {limit} per batch, got {count}")
+
+
+def _items(limit: int) -> list[dict[str, Any] | InvalidInput]:
+    """The batch's items from multipart files or a JSON list, counted before decoding."""
+    if request.files:
+        uploads = request.files.getlist("images")
+        _check_count(len(uploads), limit)
+        return [_item_from_upload(u) for u in uploads]
     images = json_object({"images"}).get("images")
     if not isinstance(images, list):
         raise InvalidInput("'images' must be a list of {\"pixels\"|\"image\": ...} objects")
-    items: list[dict[str, Any] | InvalidInput] = []
-    for entry in images:
-        try:
-            items.append(pack(entry, decode_payload(entry)))
-        except InvalidInput as exc:
-            items.append(exc)
-    return items
+    _check_count(len(images), limit)
+    return [_item_from_json(entry) for entry in images]
 
 
 @bp.post("/api/batches")
@@ -56,13 +71,13 @@ def submit():  # type: ignore[no-untyped-def]
     """Queue a batch and answer at once with its id; progress arrives as events."""
     s = settings()
     request.max_content_length = s.max_batch_bytes
-    items = _items_from_multipart() if request.files else _items_from_json()
-    if not items:
-        raise InvalidInput("the batch is empty: send files in 'images' or a JSON 'images' list")
-    if len(items) > s.max_batch_items:
-        raise InvalidInput(f"too many items: at most {s.max_batch_items} per batch")
-    batch_id = uuid.uuid4().hex
+    request.max_form_parts = s.max_batch_items + FORM_PARTS_SLACK  # Werkzeug's default: 1,000
     r = redis_client()
+    full = batch_room_problem(r, s.redis_memory_high)
+    if full:
+        return jsonify(error=full), 503, {"Retry-After": str(ROOM_RETRY_AFTER_S)}
+    items = _items(s.max_batch_items)
+    batch_id = uuid.uuid4().hex
     create_batch(r, batch_id, len(items), s.batch_ttl_s)
     errors = {i: {"error": str(it)} for i, it in enumerate(items) if isinstance(it, Exception)}
     if errors:
@@ -83,5 +98,5 @@ def status(batch_id: str):  # type: ignore[no-untyped-def]
     with_results = request.args.get("results", "1") not in ("0", "false", "no")
     view = read_batch(redis_client(), batch_id, with_results=with_results)
     if view is None:
-        raise NotFound(f"no batch {batch_id} (unknown, or its results expired)")
+        raise NotFound(f"no batch {batch_id[:64]!r} (unknown, or its results expired)")
     return jsonify(view)

@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
+from flask import Blueprint, jsonify, request
 
-from flask import Blueprint, jsonify
-
-from shared.feedback import add_feedback
+from shared.feedback import add_feedback, source_id
 from shared.preprocess import InvalidInput, decode_payload, to_mnist
-from webapp.requests_json import item_from_request
+from webapp.requests_json import item_from_request, parse_label
 from webapp.services import redis_client, settings
 
 bp = Blueprint("feedback", __name__)
-
-
-def _label(value: Any) -> int:
-    """The label as an int from 0 to 9 (multipart sends it as a string)."""
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 9:
-        raise InvalidInput("label must be an integer from 0 to 9")
-    return value
 
 
 @bp.post("/api/feedback")
 def feedback():  # type: ignore[no-untyped-def]
     """Keep a user-labelled drawing, preprocessed exactly as training will see it."""
     item, extra = item_from_request(frozenset({"label"}))
-    label = _label(extra.get("label"))
+    label = parse_label(extra.get("label"))
     digit = to_mnist(decode_payload(item))
     if digit is None:
         raise InvalidInput("the drawing is empty; nothing to learn from")
-    count = add_feedback(redis_client(), digit, label, settings().feedback_cap)
+    # a keyed hash of the address, so a retrain can cap any one address's share
+    # (shared/feedback.select_feedback); keyed by the admin token, so it is not reversible
+    source = source_id(request.remote_addr or "", settings().admin_token)
+    count = add_feedback(redis_client(), digit, label, settings().feedback_cap, source)
     return jsonify(ok=True, count=count), 201

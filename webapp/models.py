@@ -28,7 +28,7 @@ def activate(version: int):  # type: ignore[no-untyped-def]
     require_admin()
     try:
         store().activate(version)
-    except StoreError as exc:
-        raise NotFound(str(exc)) from None
+    except StoreError:  # its text names the store's path or URL: keep that internal
+        raise NotFound(f"no model version {version}") from None
     services().announce_activation(version)
     return jsonify(active=version)

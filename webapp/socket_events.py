@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 from flask import Flask, request
 from flask_socketio import SocketIO, emit, join_room
+from socketio.exceptions import ConnectionRefusedError as ConnectionRefused
 
 from shared.fields import unknown_fields_error
 from shared.model_store import ModelStore
 from shared.settings import Settings
+from webapp.limits import socket_allowed
 from webapp.live import LiveFrames
 from webapp.message_queue import AnswerAwareRedisManager
+from webapp.socket_json import UNREADABLE_EVENT, TolerantPacket
 
+log = logging.getLogger(__name__)
 DRAW_FIELDS = {"pixels", "image", "seq"}
+ROOM_ID = re.compile(r"[0-9a-f]{32}")  # batch and job ids are uuid4().hex
+MAX_SEQ = 2**53 - 1  # JavaScript's largest safe integer; beyond it a seq is not a counter
 
 
 def bind_socketio(app: Flask, socketio: SocketIO, settings: Settings, live: LiveFrames,
@@ -24,19 +32,29 @@ def bind_socketio(app: Flask, socketio: SocketIO, settings: Settings, live: Live
         queue = {"message_queue": message_queue,
                  "client_manager": AnswerAwareRedisManager(message_queue, live.gate.answered)}
     socketio.init_app(app, async_mode="threading", max_http_buffer_size=settings.max_request_bytes,
-                      cors_allowed_origins=None, **queue)
+                      cors_allowed_origins=None, serializer=TolerantPacket, **queue)
 
 
-def register_handlers(socketio: SocketIO, live: LiveFrames, store: ModelStore) -> None:
-    """Attach the `connect`, `draw`, `subscribe` and `disconnect` handlers."""
+def register_handlers(socketio: SocketIO, live: LiveFrames, store: ModelStore,
+                      settings: Settings) -> None:
+    """Attach the handlers. Every message gets an answer: any argument count, an unknown
+    event, an unreadable packet (webapp/socket_json.py) or a failing handler."""
 
     def on_connect(auth: Any = None) -> None:
+        if not socket_allowed("connect", settings.rate_limit_socket_connect):
+            raise ConnectionRefused("too many connections from your address; retry in a minute")
         emit("hello", {"model_version": store.active()})
 
-    def on_draw(data: Any) -> None:
+    def on_draw(*args: Any) -> None:
+        data = args[0] if len(args) == 1 else None
         seq = data.get("seq") if isinstance(data, dict) else None
-        if not isinstance(seq, int) or isinstance(seq, bool):
-            emit("error", {"seq": None, "error": "draw needs a JSON object with an integer 'seq'"})
+        if not isinstance(seq, int) or isinstance(seq, bool) or not -MAX_SEQ <= seq <= MAX_SEQ:
+            emit("error", {"seq": None, "error": "draw needs one JSON object with an integer "
+                                                 f"'seq' (at most {MAX_SEQ} in size)"})
+            return
+        if not socket_allowed("draw", settings.rate_limit_draw, who=request.sid):  # type: ignore[attr-defined]
+            emit("error", {"seq": seq, "error": "too many frames: at most "
+                                                f"{settings.rate_limit_draw} per connection"})
             return
         problem = unknown_fields_error(data, DRAW_FIELDS)
         if problem:
@@ -44,17 +62,34 @@ def register_handlers(socketio: SocketIO, live: LiveFrames, store: ModelStore) -
             return
         live.offer(request.sid, data)  # type: ignore[attr-defined]
 
-    def on_subscribe(data: Any) -> None:
+    def on_subscribe(*args: Any) -> None:
+        data = args[0] if len(args) == 1 else None
         room = (data.get("batch_id") or data.get("job_id")) if isinstance(data, dict) else None
-        if not isinstance(room, str) or not room:
-            emit("error", {"seq": None, "error": "subscribe needs a 'batch_id' or 'job_id'"})
+        if not isinstance(room, str) or not ROOM_ID.fullmatch(room):  # never another's sid
+            emit("error", {"seq": None, "error": "subscribe needs one object with a 'batch_id' "
+                                                 "or 'job_id' (32 hex digits)"})
             return
         join_room(room)
 
     def on_disconnect(*_: Any) -> None:
         live.forget(request.sid)  # type: ignore[attr-defined]
 
+    def on_unreadable(*args: Any) -> None:
+        reason = args[0] if args and isinstance(args[0], str) else "unreadable message"
+        emit("error", {"seq": None, "error": f"could not read this message: {reason}"})
+
+    def on_unknown(event: Any, *_: Any) -> None:
+        emit("error", {"seq": None, "error": f"unknown event {str(event)[:40]!r}: "
+                                             "send 'draw' or 'subscribe'"})
+
+    def on_handler_error(exc: Exception) -> None:
+        log.error("socket handler failed", exc_info=exc)
+        emit("error", {"seq": None, "error": "the server could not handle this message"})
+
     socketio.on_event("connect", on_connect)
     socketio.on_event("draw", on_draw)
     socketio.on_event("subscribe", on_subscribe)
     socketio.on_event("disconnect", on_disconnect)
+    socketio.on_event(UNREADABLE_EVENT, on_unreadable)
+    socketio.on_event("*", on_unknown)
+    socketio.on_error_default(on_handler_error)

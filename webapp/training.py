@@ -48,7 +48,7 @@ def status(job_id: str):  # type: ignore[no-untyped-def]
     r = redis_client()
     job = jobs.load_job(r, job_id)
     if job is None:
-        raise NotFound(f"no training job {job_id}")
+        raise NotFound(f"no training job {job_id[:64]!r}")
     if job["status"] in ("queued", "running") and jobs.lock_holder(r) != job_id:
         job.update(status="failed", message="the trainer stopped before finishing this job")
     return jsonify(job)

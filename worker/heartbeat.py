@@ -1,7 +1,12 @@
-"""The worker's liveness record in Redis: what /healthz counts as a consuming worker.
+"""The worker's readiness record in Redis, what /healthz counts: written only after this
+worker's Celery consumer answered a ping sent through the broker.
 
-Written every HEARTBEAT_S with a TTL of WORKER_TTL_S, and only once a model is loaded, so a
-worker that died or is still starting never counts.
+A record written by a thread of its own says nothing about the consumer: a worker whose
+consumer stalled after a broker reconnect (celery #8030, #9054, #10302) kept beating. Here a
+thread pings *this* worker by name through Redis (Celery's remote-control mailbox, which the
+consumer's own event loop answers) and writes the record only when the answer came back,
+and only once a model is loaded. A stalled, stopped or dead worker stops answering, and its
+record expires WORKER_TTL_S later.
 """
 
 from __future__ import annotations
@@ -14,30 +19,51 @@ import time
 from collections.abc import Callable
 
 import redis
+from celery import Celery
 
 from shared.redis_keys import WORKER_TTL_S, worker_heartbeat
 
 log = logging.getLogger(__name__)
-HEARTBEAT_S = 2.0  # well inside WORKER_TTL_S, so a live worker never drops out of /healthz
+HEARTBEAT_S = 2.0  # a ping every 2 s: a live worker is re-recorded well inside WORKER_TTL_S
+PING_TIMEOUT_S = 1.5
 
 
 def beat(r: redis.Redis, hostname: str, version: int | None) -> None:
-    """Write one liveness record (with the version served) that expires unless refreshed."""
-    r.set(worker_heartbeat(hostname), json.dumps({"version": version, "pid": os.getpid()}),
+    """Write one readiness record (with the version served) that expires unless refreshed."""
+    r.set(worker_heartbeat(hostname),
+          json.dumps({"version": version, "pid": os.getpid(), "checked": time.time()}),
           ex=WORKER_TTL_S)
 
 
-def start_heartbeat(r: redis.Redis, hostname: str, version: Callable[[], int | None]) -> None:
-    """Beat in a daemon thread while `version()` says a model is loaded."""
+def answered(replies: list[dict[str, object]] | None, hostname: str) -> bool:
+    """True when `hostname` is among the workers that answered a ping."""
+    return any(hostname in reply for reply in replies or [])
+
+
+def beat_if_consuming(app: Celery, r: redis.Redis, hostname: str, version: int | None) -> bool:
+    """Ping this worker through the broker; write its record only if it answered."""
+    if version is None:  # no model loaded yet: not ready, whatever the consumer does
+        return False
+    replies = app.control.ping(destination=[hostname], timeout=PING_TIMEOUT_S)
+    if not answered(replies, hostname):
+        log.warning("worker %s did not answer its own ping through the broker", hostname)
+        return False
+    beat(r, hostname, version)
+    return True
+
+
+def start_heartbeat(app: Celery, r: redis.Redis, hostname: str,
+                    version: Callable[[], int | None]) -> threading.Thread:
+    """Ping-and-record every HEARTBEAT_S in a daemon thread, for the life of the process."""
 
     def loop() -> None:
         while True:
             try:
-                current = version()
-                if current is not None:
-                    beat(r, hostname, current)
+                beat_if_consuming(app, r, hostname, version())
             except Exception:
-                log.exception("heartbeat failed; retrying")
+                log.exception("readiness ping failed; retrying")
             time.sleep(HEARTBEAT_S)
 
-    threading.Thread(target=loop, name="heartbeat", daemon=True).start()
+    thread = threading.Thread(target=loop, name="heartbeat", daemon=True)
+    thread.start()
+    return thread

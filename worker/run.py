@@ -25,7 +25,7 @@ def _load_model(runtime: Runtime, celery: Celery) -> None:
     """Import TensorFlow and load the model while Celery boots, in this very process."""
     runtime.holder.refresh()
     runtime.holder.start_background()
-    start_heartbeat(runtime.redis, runtime.holder.hostname, lambda: runtime.holder.version)
+    start_heartbeat(celery, runtime.redis, runtime.holder.hostname, lambda: runtime.holder.version)
     start_sweeper(runtime.redis, celery, float(runtime.settings.visibility_timeout_s))
 
 

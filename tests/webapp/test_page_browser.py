@@ -93,7 +93,8 @@ def test_draw_digits_get_live_predictions(stack, browser, page_errors):
             # The shown prediction is the one for the last frame sent (end of stroke),
             # once any in-flight replies have arrived.
             page.wait_for_function(
-                "window.digitflow.shownSeq === window.digitflow.lastSeq",
+                # a function, not a bare expression: the page's CSP forbids eval of strings
+                "() => window.digitflow.shownSeq === window.digitflow.lastSeq",
                 timeout=PREDICTION_TIMEOUT_MS,
             )
             expect(page.locator("#digit")).to_have_text(digit)
@@ -173,7 +174,9 @@ def test_admin_panel_and_feedback_buttons(stack, browser, page_errors):
         page.click("#retrain")
         expect(page.locator("#train-status")).to_have_text(
             "Rejected: bad or missing admin token.", timeout=PREDICTION_TIMEOUT_MS)
-        assert page.evaluate("localStorage.getItem('digitflow.token')") == "not-the-token"
+        # the token is kept for this tab only, never in localStorage
+        assert page.evaluate("sessionStorage.getItem('digitflow.token')") == "not-the-token"
+        assert page.evaluate("localStorage.getItem('digitflow.token')") is None
         assert not page_errors, f"JavaScript errors on the page: {page_errors}"
     finally:
         context.close()

@@ -1,10 +1,11 @@
-/* The admin token field, remembered in localStorage, and the header it authorises. */
+/* The admin token field, kept for this tab only (sessionStorage, never across browser
+   restarts or in other tabs), and the header it authorises. */
 const TOKEN_KEY = "digitflow.token";
 const tokenInput = document.querySelector("#token");
 
-try { tokenInput.value = localStorage.getItem(TOKEN_KEY) || ""; } catch (e) { /* storage blocked */ }
+try { tokenInput.value = sessionStorage.getItem(TOKEN_KEY) || ""; } catch (e) { /* storage blocked */ }
 tokenInput.addEventListener("input", () => {
-  try { localStorage.setItem(TOKEN_KEY, tokenInput.value.trim()); } catch (e) { /* ignore */ }
+  try { sessionStorage.setItem(TOKEN_KEY, tokenInput.value.trim()); } catch (e) { /* ignore */ }
 });
 
 /** Request headers with `Authorization: Bearer <token>`, plus `extra`. */
