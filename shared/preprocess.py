@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import threading
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,18 +21,25 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from shared.image_decode import WORK_SIDE, UnsupportedImage, large_jpeg, large_png_ink
+
 SIDE = 28
 FIT = 20
 MIN_SIDE = 8
 MAX_SIDE = 1024
 MAX_IMAGE_SIDE = 4096
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
+MAX_CONCURRENT_DECODES = 2  # image decodes at once per process (each bounded to a few MB)
 INK_LEVEL = 25.0  # a pixel below ~10% of full ink is background noise, not a stroke
 CENTRE = (SIDE - 1) / 2.0
 
 
 class InvalidInput(ValueError):
     """Input that cannot be a digit drawing; the message is shown to the user as-is."""
+
+
+# threading's semaphore: gevent's monkey-patching (web tier) turns it into a cooperative one
+_DECODE_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
 
 
 # ---------------------------------------------------------------- decoding and validation
@@ -85,24 +94,39 @@ def image_bytes_from_data_url(data: Any, max_bytes: int = MAX_IMAGE_BYTES) -> by
 
 
 def image_to_array(raw: bytes, max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
-    """Decode PNG/JPEG bytes to ink-high float32, detecting the polarity of the drawing."""
+    """Decode PNG/JPEG bytes to ink-high float32, detecting the polarity of the drawing.
+
+    The cost is bounded whatever the input: images larger than WORK_SIDE are reduced while
+    they are decoded (see shared/image_decode.py), and at most MAX_CONCURRENT_DECODES run at
+    once per process, so a burst of heavy images queues instead of multiplying the memory.
+    """
     if not raw:
         raise InvalidInput("image is empty")
-    try:
-        img = Image.open(io.BytesIO(raw))
-        if img.format not in ("PNG", "JPEG"):
-            raise InvalidInput(f"image must be PNG or JPEG, got {img.format}")
-        w, h = img.size
-        if w > max_side or h > max_side:
-            raise InvalidInput(f"image is too large: at most {max_side}x{max_side}, got {w}x{h}")
-        if w < MIN_SIDE or h < MIN_SIDE:
-            raise InvalidInput(f"image is too small: at least {MIN_SIDE}x{MIN_SIDE}, got {w}x{h}")
-        img.load()
-    except InvalidInput:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidInput("image is corrupt or not a PNG/JPEG") from None
-    return _ink_from_image(img)
+    with _DECODE_SLOTS:
+        try:
+            img = Image.open(io.BytesIO(raw))
+            if img.format not in ("PNG", "JPEG"):
+                raise InvalidInput(f"image must be PNG or JPEG, got {img.format}")
+            w, h = img.size
+            if w > max_side or h > max_side:
+                raise InvalidInput(
+                    f"image is too large: at most {max_side}x{max_side}, got {w}x{h}")
+            if w < MIN_SIDE or h < MIN_SIDE:
+                raise InvalidInput(
+                    f"image is too small: at least {MIN_SIDE}x{MIN_SIDE}, got {w}x{h}")
+            if max(w, h) > WORK_SIDE and img.format == "PNG":
+                return large_png_ink(raw, img)
+            if max(w, h) > WORK_SIDE:
+                img = large_jpeg(img)
+            img.load()
+        except InvalidInput:
+            raise
+        except UnsupportedImage as exc:
+            raise InvalidInput(str(exc)) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+                Image.DecompressionBombError, zlib.error):
+            raise InvalidInput("image is corrupt or not a PNG/JPEG") from None
+        return _ink_from_image(img)
 
 
 def _ink_from_image(img: Image.Image) -> np.ndarray:
