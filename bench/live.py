@@ -2,7 +2,8 @@
 
 Each drawer is a python-socketio AsyncClient that sends `draw` frames at --fps (10/s, like the
 page's 100 ms throttle). A frame is what webapp/static/draw.js sends: a FRAME x FRAME canvas
-(112x112) of an MNIST test digit, in the page's encoding (--encoding). Latency is measured
+(112x112) of an MNIST test digit, by default in the page's encoding (a PNG data URL);
+`--encoding pixels` sends the 12,544-number JSON array the page sent before. Latency is measured
 from the emit to the `prediction` for that seq. All clients share one asyncio loop, so
 thousands of connections need no thread each. Clients spread over loopback source addresses
 (127.0.x.y, --per-address connections each), as many users would, so a per-address
@@ -78,7 +79,7 @@ from shared.redis_keys import COALESCED_COUNTER  # noqa: E402
 FRAME = 112  # webapp/static/draw.js FRAME_SIZE
 LATE_S = 2.0
 P99_TARGET_MS = 100.0
-ENCODINGS = ("pixels",)
+ENCODINGS = ("image", "pixels")  # the page's (a PNG data URL), then the contract's JSON array
 CONNECT_TIMEOUT_S = 20.0
 
 
@@ -90,15 +91,18 @@ def page_frames(images: np.ndarray, n: int) -> list[np.ndarray]:
 
 
 def encode_frame(u8: np.ndarray, encoding: str) -> dict[str, Any]:
-    """The `draw` payload (without seq) the page sends for this frame."""
+    """The `draw` payload (without seq) for this frame: as the page sends it (`image`, an
+    opaque RGBA PNG, what canvas.toDataURL gives), or as a JSON array (`pixels`)."""
     if encoding == "pixels":
         return {"pixels": u8.tolist()}
+    if encoding == "image":
+        return {"image": png_data_url(Image.fromarray(u8).convert("RGBA"))}
     raise ValueError(encoding)
 
 
-def png_data_url(img: Image.Image) -> str:
+def png_data_url(img: Image.Image, optimize: bool = False) -> str:
     buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=True)
+    img.save(buf, format="PNG", optimize=optimize)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -109,7 +113,7 @@ def heavy_png(side: int = 4096) -> str:
     w = side // 12
     d.line([(side * 0.25, side * 0.2), (side * 0.75, side * 0.2), (side * 0.4, side * 0.85)],
            fill=(0, 0, 0, 255), width=w, joint="curve")
-    return png_data_url(img)
+    return png_data_url(img, optimize=True)
 
 
 def canvas_png(side: int = 280) -> str:

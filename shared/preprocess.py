@@ -93,6 +93,39 @@ def image_bytes_from_data_url(data: Any, max_bytes: int = MAX_IMAGE_BYTES) -> by
         raise InvalidInput("image is not valid base64") from None
 
 
+def _open_checked(raw: bytes, max_side: int) -> Image.Image:
+    """Open (header only, nothing decoded yet) and check format and size."""
+    if not raw:
+        raise InvalidInput("image is empty")
+    img = Image.open(io.BytesIO(raw))
+    if img.format not in ("PNG", "JPEG"):
+        raise InvalidInput(f"image must be PNG or JPEG, got {img.format}")
+    w, h = img.size
+    if w > max_side or h > max_side:
+        raise InvalidInput(f"image is too large: at most {max_side}x{max_side}, got {w}x{h}")
+    if w < MIN_SIDE or h < MIN_SIDE:
+        raise InvalidInput(f"image is too small: at least {MIN_SIDE}x{MIN_SIDE}, got {w}x{h}")
+    return img
+
+
+_CORRUPT = (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError, zlib.error)
+
+
+def check_image(raw: bytes, max_side: int = MAX_IMAGE_SIDE) -> None:
+    """Cheap check of PNG/JPEG bytes (format, size, from the header): microseconds, no decode.
+
+    The web process calls this instead of decoding, so each image is decoded once, by the
+    worker (a corrupt body past a valid header is reported there, as an `error` answer).
+    """
+    try:
+        _open_checked(raw, max_side)
+    except InvalidInput:
+        raise
+    except _CORRUPT:
+        raise InvalidInput("image is corrupt or not a PNG/JPEG") from None
+
+
 def image_to_array(raw: bytes, max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
     """Decode PNG/JPEG bytes to ink-high float32, detecting the polarity of the drawing.
 
@@ -104,27 +137,17 @@ def image_to_array(raw: bytes, max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
         raise InvalidInput("image is empty")
     with _DECODE_SLOTS:
         try:
-            img = Image.open(io.BytesIO(raw))
-            if img.format not in ("PNG", "JPEG"):
-                raise InvalidInput(f"image must be PNG or JPEG, got {img.format}")
-            w, h = img.size
-            if w > max_side or h > max_side:
-                raise InvalidInput(
-                    f"image is too large: at most {max_side}x{max_side}, got {w}x{h}")
-            if w < MIN_SIDE or h < MIN_SIDE:
-                raise InvalidInput(
-                    f"image is too small: at least {MIN_SIDE}x{MIN_SIDE}, got {w}x{h}")
-            if max(w, h) > WORK_SIDE and img.format == "PNG":
+            img = _open_checked(raw, max_side)
+            if max(img.size) > WORK_SIDE and img.format == "PNG":
                 return large_png_ink(raw, img)
-            if max(w, h) > WORK_SIDE:
+            if max(img.size) > WORK_SIDE:
                 img = large_jpeg(img)
             img.load()
         except InvalidInput:
             raise
         except UnsupportedImage as exc:
             raise InvalidInput(str(exc)) from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
-                Image.DecompressionBombError, zlib.error):
+        except _CORRUPT:
             raise InvalidInput("image is corrupt or not a PNG/JPEG") from None
         return _ink_from_image(img)
 
@@ -146,8 +169,8 @@ def looks_dark_on_light(gray: np.ndarray) -> bool:
     return float(np.median(border)) > 127.0
 
 
-def decode_payload(payload: Any, allowed: set[str] = frozenset()) -> np.ndarray:
-    """Validate a JSON item `{"pixels": ...}` or `{"image": ...}` and return its ink array."""
+def payload_field(payload: Any, allowed: set[str] = frozenset()) -> tuple[str, Any]:
+    """Check a JSON item's shape: ("pixels" or "image", its value)."""
     if not isinstance(payload, Mapping):
         raise InvalidInput("expected a JSON object with 'pixels' or 'image'")
     unknown = set(payload) - {"pixels", "image"} - set(allowed)
@@ -156,9 +179,15 @@ def decode_payload(payload: Any, allowed: set[str] = frozenset()) -> np.ndarray:
     has_pixels, has_image = "pixels" in payload, "image" in payload
     if has_pixels == has_image:
         raise InvalidInput("give exactly one of 'pixels' or 'image'")
-    if has_pixels:
-        return pixels_to_array(payload["pixels"])
-    return image_to_array(image_bytes_from_data_url(payload["image"]))
+    return ("pixels", payload["pixels"]) if has_pixels else ("image", payload["image"])
+
+
+def decode_payload(payload: Any, allowed: set[str] = frozenset()) -> np.ndarray:
+    """Validate a JSON item `{"pixels": ...}` or `{"image": ...}` and return its ink array."""
+    kind, value = payload_field(payload, allowed)
+    if kind == "pixels":
+        return pixels_to_array(value)
+    return image_to_array(image_bytes_from_data_url(value))
 
 
 def load_file(path: str | Path) -> np.ndarray:

@@ -14,7 +14,7 @@ from shared.events import announce_activation
 from shared.model_store import StoreError
 from shared.preprocess import InvalidInput, decode_payload, to_mnist
 from shared.redis_keys import FEEDBACK_LIST, PREFIX
-from shared.wire import pack
+from shared.wire import checked
 from webapp.auth import require_admin
 from webapp.extensions import redis_client, send, settings, store
 from webapp.requests_json import json_object, uploaded_image_item
@@ -38,9 +38,10 @@ def item_from_request(extra: set[str] = frozenset()) -> tuple[dict, dict]:
 def predict():  # type: ignore[no-untyped-def]
     """Classify one drawing on a worker; 504 if no worker answers in time."""
     item, _ = item_from_request()
-    ink = decode_payload(item)  # validate here, before anything is queued
+    wire = checked(item)  # cheap checks here; an image is decoded once, by the worker
     started = time.perf_counter()
-    pending = send("worker.tasks.predict", pack(item, ink))
+    pending = send("worker.tasks.predict", wire,
+                   _options={"expires": settings().live_task_expires_s})
     try:
         result = pending.get(timeout=settings().predict_timeout_s)
     except CeleryTimeout:

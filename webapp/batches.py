@@ -14,8 +14,8 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import NotFound
 
 from shared.batches import add_chunks, create_batch, read_batch, record_results
-from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput, decode_payload
-from shared.wire import pack
+from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput
+from shared.wire import checked
 from webapp.extensions import redis_client, send, settings
 from webapp.requests_json import json_object
 
@@ -45,7 +45,7 @@ def _items_from_json() -> list[dict[str, Any] | InvalidInput]:
     items: list[dict[str, Any] | InvalidInput] = []
     for entry in images:
         try:
-            items.append(pack(entry, decode_payload(entry)))
+            items.append(checked(entry))
         except InvalidInput as exc:
             items.append(exc)
     return items

@@ -16,6 +16,15 @@ from shared.settings import Settings
 socketio = SocketIO()
 
 
+def async_mode() -> str:
+    """gevent when `digitflow web` patched the process for it (webapp/server.py), else threads."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
+
+
 def init_extensions(app: Flask, settings: Settings) -> None:
     """Bind Socket.IO (with the Redis message queue workers emit through) and the clients."""
     from webapp.live import LiveFrames
@@ -24,11 +33,14 @@ def init_extensions(app: Flask, settings: Settings) -> None:
     app.extensions["redis"] = redis.Redis.from_url(settings.redis_url)
     app.extensions["celery"] = make_celery(settings)
     app.extensions["store"] = ModelStore(settings.model_store)
-    live = LiveFrames(app.extensions["redis"], app.extensions["celery"])
+    live = LiveFrames(app.extensions["redis"], app.extensions["celery"],
+                      expires_s=settings.live_task_expires_s,
+                      max_per_address=settings.max_connections_per_address,
+                      spawn=socketio.start_background_task)
     app.extensions["live"] = live
     socketio.init_app(
         app,
-        async_mode="threading",
+        async_mode=async_mode(),
         message_queue=settings.redis_url,
         client_manager=AnswerAwareRedisManager(settings.redis_url, live.gate.answered),
         max_http_buffer_size=settings.max_request_bytes,

@@ -1,15 +1,14 @@
 """Socket.IO: live `draw` frames go onto the queue; answers come back to that client only.
 
-Frames pass a per-client gate (one in flight, the newest waiting), are validated, and are
-sent as Celery tasks by name. Workers emit answers to the client's sid room through the
-Redis message queue. The newest seq of each client is also kept in Redis, so a worker can
-skip a frame that a newer one replaced (e.g. with several web processes).
+Frames pass a per-client gate (one in flight, the newest waiting), get a cheap check (pixels
+are packed, an image's header is read; the worker decodes it, once), and are sent as Celery
+tasks by name on the `live` queue, with an expiry. Workers emit answers to the client's sid
+room through the Redis message queue. Each address may hold a limited number of connections.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import redis
@@ -17,46 +16,52 @@ from celery import Celery
 from flask import request
 from flask_socketio import emit, join_room
 
-from shared.preprocess import InvalidInput, decode_payload
-from shared.redis_keys import COALESCED_COUNTER, latest_seq
-from shared.wire import pack
+from shared.preprocess import InvalidInput
+from shared.redis_keys import COALESCED_COUNTER
+from shared.wire import checked
+from webapp.connection_cap import ConnectionCap
 from webapp.extensions import live_frames, socketio, store
-from webapp.frame_gate import FrameGate
+from webapp.frame_gate import FrameGate, Spawn
 
 log = logging.getLogger(__name__)
-SEQ_TTL_S = 3600
 
 
 class LiveFrames:
-    """Validates and queues the frames the gate lets through."""
+    """Checks and queues the frames the gate lets through; caps connections per address."""
 
-    def __init__(self, redis_client: redis.Redis, celery: Celery) -> None:
+    def __init__(self, redis_client: redis.Redis, celery: Celery, expires_s: float,
+                 max_per_address: int, spawn: Spawn) -> None:
         self.redis = redis_client
         self.celery = celery
-        self.gate = FrameGate(self._dispatch)
+        self.expires_s = expires_s
+        self.gate = FrameGate(self._dispatch, spawn=spawn)
+        self.cap = ConnectionCap(max_per_address)
 
     def _dispatch(self, sid: str, frame: dict[str, Any]) -> None:
         seq = frame["seq"]
-        item = {k: v for k, v in frame.items() if k != "seq"}
         try:
-            ink = decode_payload(item)
+            item = checked({k: v for k, v in frame.items() if k != "seq"})
         except InvalidInput as exc:
             log.info("rejected draw seq=%s from %s: %s", seq, sid, exc)
             socketio.emit("error", {"seq": seq, "error": str(exc)}, to=sid)
             self.gate.answered(sid)
             return
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.set(latest_seq(sid), seq, ex=SEQ_TTL_S)
         coalesced = self.gate.take_coalesced()
-        if coalesced:
-            pipe.incrby(COALESCED_COUNTER, coalesced)
-        pipe.execute()
-        # ignore_result: the answer travels by Socket.IO, so don't subscribe to a result
-        self.celery.send_task("worker.tasks.classify_frame",
-                              args=[sid, seq, pack(item, ink), time.time()], ignore_result=True)
+        if coalesced:  # a round trip only when there is something to count
+            self.redis.incrby(COALESCED_COUNTER, coalesced)
+        # ignore_result: the answer travels by Socket.IO; expires: a frame redelivered after a
+        # crash, or stuck behind a dead worker, is dropped rather than answered late
+        self.celery.send_task("worker.tasks.classify_frame", args=[sid, seq, item],
+                              ignore_result=True, expires=self.expires_s)
 
 
 def _on_connect(auth: Any = None) -> None:
+    live = live_frames()
+    if not live.cap.admit(request.sid, request.remote_addr or "?"):
+        log.info("refused a connection from %s: %d already open", request.remote_addr,
+                 live.cap.limit)
+        raise ConnectionRefusedError(
+            f"too many connections from your address: at most {live.cap.limit} at once")
     emit("hello", {"model_version": store().active()})
 
 
@@ -83,8 +88,9 @@ def _on_subscribe(data: Any) -> None:
 
 
 def _on_disconnect(*_: Any) -> None:
-    live_frames().gate.forget(request.sid)
-    live_frames().redis.delete(latest_seq(request.sid))
+    live = live_frames()
+    live.gate.forget(request.sid)
+    live.cap.release(request.sid)
 
 
 def register_handlers() -> None:

@@ -2,7 +2,9 @@
 
 Workers emit `prediction`/`error` to a client's room through Redis; every web process relays
 them. This subclass lets the frame gate learn that a client's frame was answered, so the
-client's next waiting frame can go out. Messages stay JSON (python-socketio's default).
+client's next waiting frame can go out. The listener only relays and tells the gate: the gate
+spawns the next frame's dispatch elsewhere, so nothing here ever decodes or validates, and
+one client's input cannot delay another client's answers. Messages stay JSON.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`digitflow worker`: a Celery worker on the `inference` queue with a threads pool.
+"""`digitflow worker`: a Celery worker on the `live` and `batch` queues with a threads pool.
 
 Threads, not prefork: every task thread hands its digits to one in-process micro-batcher, so
 frames waiting at the same time share a forward pass, and TensorFlow is never forked.
@@ -10,7 +10,7 @@ import logging
 import socket
 import threading
 
-from shared.celery_app import INFERENCE_QUEUE, celery_app
+from shared.celery_app import INFERENCE_QUEUES, celery_app
 from worker.sweeper import start_sweeper
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,17 @@ def _load_model(hostname: str) -> None:
     start_sweeper()
 
 
-def run_worker(concurrency: int = 8, name: str | None = None) -> int:
+def parse_queues(spec: str) -> list[str]:
+    """`live`, `batch` or `live,batch` (the order is the order they are served in)."""
+    queues = [q.strip() for q in spec.split(",") if q.strip()]
+    unknown = [q for q in queues if q not in INFERENCE_QUEUES]
+    if not queues or unknown or len(set(queues)) != len(queues):
+        raise ValueError(f"--queues must list {' and/or '.join(INFERENCE_QUEUES)}, got {spec!r}")
+    return queues
+
+
+def run_worker(concurrency: int = 8, name: str | None = None,
+               queues: str = ",".join(INFERENCE_QUEUES)) -> int:
     """Run until stopped; returns the exit code.
 
     The model loads in a thread started before Celery's own start-up, so the two overlap:
@@ -35,8 +45,12 @@ def run_worker(concurrency: int = 8, name: str | None = None) -> int:
     hostname = (name or "worker@%h").replace("%h", socket.gethostname())
     threading.Thread(target=_load_model, args=(hostname,), name="model-load",
                      daemon=True).start()
-    argv = ["worker", "-Q", INFERENCE_QUEUE, "-P", "threads", "-c", str(concurrency),
-            "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+    argv = ["worker", "-Q", ",".join(parse_queues(queues)), "-P", "threads",
+            "-c", str(concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+    # Celery logs "received" and "succeeded" at INFO for every task: two log lines per live
+    # frame is most of a worker's overhead at 100s of frames/s. Failures still log.
+    for noisy in ("celery.worker.strategy", "celery.app.trace"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if name:
         argv += ["-n", name]
     celery_app.worker_main(argv)

@@ -17,7 +17,6 @@ from shared import events
 from shared.batches import load_chunk, record_results
 from shared.classifier import prediction_dict
 from shared.preprocess import InvalidInput, to_mnist
-from shared.redis_keys import COALESCED_COUNTER, latest_seq
 from shared.settings import get_settings
 from shared.wire import unpack
 from worker.runtime import get_runtime
@@ -30,8 +29,12 @@ def prepare(item: Any) -> np.ndarray | None:
     return to_mnist(unpack(item))
 
 
-def classify_items(items: list[Any], with_image: bool = False) -> list[dict[str, Any]]:
-    """Classify many items in one forward pass; each gets a prediction or its own error."""
+def classify_items(items: list[Any], with_image: bool = False,
+                   live: bool = False) -> list[dict[str, Any]]:
+    """Classify many items in one forward pass; each gets a prediction or its own error.
+
+    `live` items (someone is waiting) go before batch chunks in the micro-batcher.
+    """
     results: list[dict[str, Any] | None] = [None] * len(items)
     digits: list[np.ndarray] = []
     slots: list[int] = []
@@ -55,7 +58,7 @@ def classify_items(items: list[Any], with_image: bool = False) -> list[dict[str,
     runtime = get_runtime()
     version = runtime.holder.current().version
     if digits:
-        probs, version = runtime.batcher.classify(np.stack(digits))
+        probs, version = runtime.batcher.classify(np.stack(digits), live=live)
         for row, i in enumerate(slots):
             results[i] = prediction_dict(probs[row], version)
             if with_image:
@@ -67,33 +70,26 @@ def classify_items(items: list[Any], with_image: bool = False) -> list[dict[str,
     return results  # type: ignore[return-value]
 
 
-def is_stale(sid: str, seq: int) -> bool:
-    """True when the client has already sent a newer frame than `seq`."""
-    newest = events.redis_client().get(latest_seq(sid))
-    return newest is not None and int(newest) > seq
-
-
 @shared_task(name="worker.tasks.classify_frame", ignore_result=True)
 def classify_frame(sid: str, seq: int, item: Any, sent_at: float | None = None) -> None:
-    """A live `draw` frame: answer that client only, skipping frames already superseded."""
-    if is_stale(sid, seq):
-        events.redis_client().incr(COALESCED_COUNTER)
-        return
-    result = classify_items([item], with_image=True)[0]
+    """A live `draw` frame: answer that client only.
+
+    The web's frame gate sends a client's next frame only after this one is answered, so a
+    frame is never stale on arrival; one redelivered after a crash is dropped by its Celery
+    `expires` instead of being computed late.
+    """
+    result = classify_items([item], with_image=True, live=True)[0]
     if "error" in result:
         log.info("rejected frame seq=%s from %s: %s", seq, sid, result["error"])
         events.emit("error", {"seq": seq, "error": result["error"]}, to=sid)
         return
-    if sent_at is not None:
-        log.debug("frame seq=%s answered %.1f ms after it was queued", seq,
-                  (time.time() - sent_at) * 1000)
     events.emit("prediction", {"seq": seq, **result}, to=sid)
 
 
 @shared_task(name="worker.tasks.predict")
 def predict(item: Any) -> dict[str, Any]:
     """REST `/api/predict`: the prediction travels back through the result backend."""
-    return classify_items([item])[0]
+    return classify_items([item], live=True)[0]
 
 
 @shared_task(name="worker.tasks.classify_chunk", ignore_result=True)
@@ -110,5 +106,5 @@ def classify_chunk(batch_id: str, chunk: int) -> None:
                                  get_settings().batch_ttl_s, chunk=chunk)
     events.emit("batch_progress", {"batch_id": batch_id, "done": done, "total": total},
                 to=batch_id)
-    log.info("batch %s: %d items in %.1f ms (%d/%d done)", batch_id, len(items),
+    log.debug("batch %s: %d items in %.1f ms (%d/%d done)", batch_id, len(items),
              (time.perf_counter() - started) * 1000, done, total)
