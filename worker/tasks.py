@@ -6,6 +6,7 @@ bad input becomes an `error` answer, never an exception that kills the worker.
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from typing import Any
@@ -22,6 +23,12 @@ from shared.wire import unpack
 from worker.runtime import get_runtime
 
 log = logging.getLogger(__name__)
+
+
+def image28_b64(digit: np.ndarray) -> str:
+    """What the model saw, for the page's preview: 784 bytes in base64, not 784 JSON numbers
+    (which every hop, web relay included, would scan, decode and re-encode)."""
+    return base64.b64encode(np.ascontiguousarray(digit, np.uint8).tobytes()).decode()
 
 
 def prepare(item: Any) -> np.ndarray | None:
@@ -51,7 +58,7 @@ def classify_items(items: list[Any], with_image: bool = False,
         if digit is None:
             results[i] = prediction_dict(None, None)
             if with_image:
-                results[i]["image28"] = np.zeros((28, 28), np.uint8).tolist()
+                results[i]["image28_b64"] = image28_b64(np.zeros((28, 28), np.uint8))
         else:
             digits.append(digit)
             slots.append(i)
@@ -62,7 +69,7 @@ def classify_items(items: list[Any], with_image: bool = False,
         for row, i in enumerate(slots):
             results[i] = prediction_dict(probs[row], version)
             if with_image:
-                results[i]["image28"] = digits[row].tolist()
+                results[i]["image28_b64"] = image28_b64(digits[row])
     for res in results:
         if res is not None and "digit" in res:
             res["model_version"] = res["model_version"] or version
