@@ -29,7 +29,7 @@ MIN_SIDE = 8
 MAX_SIDE = 1024
 MAX_IMAGE_SIDE = 4096
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
-MAX_CONCURRENT_DECODES = 2  # image decodes at once per process (each bounded to a few MB)
+MAX_CONCURRENT_DECODES = 2  # large-image decodes at once per process (each a few MB)
 INK_LEVEL = 25.0  # a pixel below ~10% of full ink is background noise, not a stroke
 CENTRE = (SIDE - 1) / 2.0
 
@@ -130,26 +130,25 @@ def image_to_array(raw: bytes, max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
     """Decode PNG/JPEG bytes to ink-high float32, detecting the polarity of the drawing.
 
     The cost is bounded whatever the input: images larger than WORK_SIDE are reduced while
-    they are decoded (see shared/image_decode.py), and at most MAX_CONCURRENT_DECODES run at
-    once per process, so a burst of heavy images queues instead of multiplying the memory.
+    they are decoded (see shared/image_decode.py), and at most MAX_CONCURRENT_DECODES of them
+    run at once per process, so a burst of heavy images queues instead of multiplying the
+    memory, while canvas-sized frames never wait behind them.
     """
-    if not raw:
-        raise InvalidInput("image is empty")
-    with _DECODE_SLOTS:
-        try:
-            img = _open_checked(raw, max_side)
-            if max(img.size) > WORK_SIDE and img.format == "PNG":
-                return large_png_ink(raw, img)
-            if max(img.size) > WORK_SIDE:
-                img = large_jpeg(img)
+    try:
+        img = _open_checked(raw, max_side)
+        if max(img.size) <= WORK_SIDE:  # a canvas-sized image: cheap, never waits for a slot
             img.load()
-        except InvalidInput:
-            raise
-        except UnsupportedImage as exc:
-            raise InvalidInput(str(exc)) from None
-        except _CORRUPT:
-            raise InvalidInput("image is corrupt or not a PNG/JPEG") from None
-        return _ink_from_image(img)
+            return _ink_from_image(img)
+        with _DECODE_SLOTS:
+            if img.format == "PNG":
+                return large_png_ink(raw, img)
+            return _ink_from_image(large_jpeg(img))
+    except InvalidInput:
+        raise
+    except UnsupportedImage as exc:
+        raise InvalidInput(str(exc)) from None
+    except _CORRUPT:
+        raise InvalidInput("image is corrupt or not a PNG/JPEG") from None
 
 
 def _ink_from_image(img: Image.Image) -> np.ndarray:

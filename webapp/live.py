@@ -14,7 +14,7 @@ from typing import Any
 import redis
 from celery import Celery
 from flask import request
-from flask_socketio import emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from shared.preprocess import InvalidInput
 from shared.redis_keys import COALESCED_COUNTER

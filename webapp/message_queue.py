@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import redis
 import socketio
 
 ANSWER_EVENTS = ("prediction", "error")
 CHANNEL = "flask-socketio"  # the channel Flask-SocketIO's emitters (our workers) publish on
+PUBLISH_CONNECTIONS = 32  # Redis connections for this process's own emits; more callers wait
 
 
 class AnswerAwareRedisManager(socketio.RedisManager):
@@ -24,6 +26,20 @@ class AnswerAwareRedisManager(socketio.RedisManager):
     def __init__(self, url: str, on_answer: Callable[[str], None], **kwargs: Any) -> None:
         super().__init__(url, channel=CHANNEL, **kwargs)
         self._on_answer = on_answer
+
+    def _redis_connect(self) -> None:
+        """Like the base class, with a pool that waits for a free connection.
+
+        Every emit of the web process (a `hello` per connection, errors) is a PUBLISH. With
+        gevent, a burst of connections publishes from hundreds of greenlets at once; redis-py's
+        default pool then fails with "Too many connections", and the base class answers a failed
+        publish by reconnecting, which also drops the listener that relays workers' answers.
+        """
+        pool = redis.BlockingConnectionPool.from_url(
+            self.redis_url, max_connections=PUBLISH_CONNECTIONS, timeout=30)
+        self.redis = redis.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
     def _handle_emit(self, message: dict[str, Any]) -> None:
         super()._handle_emit(message)

@@ -42,13 +42,18 @@ def run_worker(concurrency: int = 8, name: str | None = None,
     The model loads in a thread started before Celery's own start-up, so the two overlap:
     that is most of a cold start (TensorFlow's import alone is ~3 s here).
     """
+    try:
+        served = parse_queues(queues)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
     hostname = (name or "worker@%h").replace("%h", socket.gethostname())
     threading.Thread(target=_load_model, args=(hostname,), name="model-load",
                      daemon=True).start()
-    argv = ["worker", "-Q", ",".join(parse_queues(queues)), "-P", "threads",
+    argv = ["worker", "-Q", ",".join(served), "-P", "threads",
             "-c", str(concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
     # Celery logs "received" and "succeeded" at INFO for every task: two log lines per live
-    # frame is most of a worker's overhead at 100s of frames/s. Failures still log.
+    # frame costs real CPU at 100s of frames/s. Failures and our own INFO lines still log.
     for noisy in ("celery.worker.strategy", "celery.app.trace"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if name:
