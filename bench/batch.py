@@ -21,10 +21,9 @@ from pathlib import Path
 import numpy as np
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from shared.mnist import load_mnist  # noqa: E402
+from shared.mnist import load_mnist
 
 
 def raw_in_process(images: np.ndarray, batch: int = 256) -> tuple[float, float]:
@@ -87,7 +86,7 @@ def main() -> int:
     images, labels = test.images[: args.n], test.labels[: args.n]
     forward_ips, full_ips = raw_in_process(images)
 
-    from bench._system import running_system
+    from devtools.stack import running_system
 
     rows = []
     for w in (int(x) for x in args.workers.split(",")):

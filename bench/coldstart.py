@@ -19,11 +19,9 @@ from pathlib import Path
 
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from cli.embedded_redis import RedisServer  # noqa: E402
-from shared.model_store import ModelStore  # noqa: E402
-from tests.utils.stack import start_role, start_stack, stop  # noqa: E402
+from cli.embedded_redis import RedisServer
+from devtools.stack import start_role, start_stack, stop
+from shared.model_store import ModelStore
 
 
 def main() -> int:

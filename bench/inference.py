@@ -22,12 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from shared.model_store import BUNDLED_DIR
+from shared.preprocess import to_mnist
 
-from shared.model_store import BUNDLED_DIR  # noqa: E402
-from shared.preprocess import to_mnist  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's lazy import
 
 DEFAULT_BATCH_SIZES = (1, 32, 256, 1024)
 SIBLING_MNIST = ROOT.parent / "shared" / "data" / "mnist"  # the CI layout

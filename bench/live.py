@@ -53,7 +53,6 @@ import json
 import os
 import resource
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -64,19 +63,18 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import aiohttp  # noqa: E402
-import psutil  # noqa: E402
-import redis  # noqa: E402
-import requests  # noqa: E402
-import socketio  # noqa: E402
+import aiohttp
+import psutil
+import redis
+import requests
+import socketio
 
-from shared.mnist import load_mnist  # noqa: E402
-from shared.redis_keys import COALESCED_COUNTER  # noqa: E402
+from shared.mnist import load_mnist
+from shared.redis_keys import COALESCED_COUNTER
 
-FRAME = 112  # webapp/static/draw.js FRAME_SIZE
+FRAME = 112  # FRAME_SIZE in webapp/static/draw/canvas.js
 LATE_S = 2.0
 P99_TARGET_MS = 100.0
 ENCODINGS = ("image", "pixels")  # the page's (a PNG data URL), then the contract's JSON array
@@ -301,22 +299,14 @@ class System:
 
 @contextlib.contextmanager
 def own_system(workers: int, env: dict[str, str]) -> Iterator[System]:
-    """A private system on free ports (as bench/_system.py), keeping each role's pid."""
-    from cli.embedded_redis import RedisServer
-    from tests.utils.stack import start_stack
+    """A private system on free ports (devtools.stack), with each role's pid for accounting."""
+    from devtools.stack import running_system
 
-    tmp = Path(tempfile.mkdtemp(prefix="digitflow-bench-live-"))
-    server = RedisServer(data_dir=tmp / "redis").start()
-    stack = start_stack(server.url, tmp, workers=workers, **env)
-    try:
-        stack.wait_ready(workers=workers)
+    with running_system(workers=workers, **env) as stack:
         procs = Procs({"web": [stack.web.pid], "worker": [w.pid for w in stack.workers],
-                       "redis": [server.pid], "client": [os.getpid()]})
+                       "redis": [redis_pid(stack.redis_url)], "client": [os.getpid()]})
         print(f"system up: {stack.url} (logs in {stack.log_dir})", flush=True)
-        yield System(stack.url, server.url, procs)
-    finally:
-        stack.close()
-        server.stop()
+        yield System(stack.url, stack.redis_url, procs)
 
 
 # ---------------------------------------------------------------- runs

@@ -13,16 +13,14 @@ import os
 import sys
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from shared.mnist import load_mnist  # noqa: E402
-from shared.model_store import BUNDLED_DIR, MODEL_FILE, ModelStore  # noqa: E402
+from shared.mnist import load_mnist
+from shared.model_store import BUNDLED_DIR, MODEL_FILE, ModelStore
 
 ADMIN = {"Authorization": "Bearer test-admin-token"}
 
@@ -36,7 +34,7 @@ def main() -> int:
     args = ap.parse_args()
     images = load_mnist("test", args.data).images[:200]
 
-    from bench._system import running_system
+    from devtools.stack import running_system
 
     with running_system(workers=args.workers) as stack:
         store = ModelStore(stack.store)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from shared.model_store import StoreError, open_store
+from shared.model_store import ModelStore, StoreError
 from shared.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 def list_models() -> int:
     """Print the versions with their accuracy and status; `*` marks the active one."""
-    store = open_store()
+    store = ModelStore(get_settings().model_store)
     rows = store.list()
     if not rows:
         print(f"no model versions in {store.url} yet (the first worker or `predict` seeds one)")
@@ -30,18 +30,19 @@ def list_models() -> int:
 
 def activate(version: int) -> int:
     """Move ACTIVE to `version`, then tell running workers and pages if Redis is reachable."""
+    settings = get_settings()
     try:
-        open_store().activate(version)
+        ModelStore(settings.model_store).activate(version)
     except StoreError as exc:
         print(f"error: {exc}")
         return 2
     from cli.embedded_redis import redis_reachable
 
-    url = get_settings().redis_url
+    url = settings.redis_url
     if redis_reachable(url):
         from shared.events import announce_activation
 
-        announce_activation(version, url)
+        announce_activation(url, version)
         print(f"version {version} is active; workers at {url} were notified")
     else:
         print(f"version {version} is active; no Redis at {url}, so running workers will "

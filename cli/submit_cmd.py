@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import sys
 import time
 from pathlib import Path
@@ -11,6 +9,9 @@ from pathlib import Path
 import numpy as np
 import requests
 from tqdm import tqdm
+
+from cli.rows import format_row
+from shared.wire import image_item
 
 SUFFIXES = {".png", ".jpg", ".jpeg", ".npy"}
 
@@ -35,7 +36,7 @@ def read_items(files: list[Path]) -> tuple[list[dict], dict[int, str]]:
             if f.suffix.lower() == ".npy":
                 items.append({"pixels": np.load(f, allow_pickle=False).tolist()})
             else:
-                items.append({"image": "data:;base64," + base64.b64encode(f.read_bytes()).decode()})
+                items.append(image_item(f.read_bytes()))
         except (OSError, ValueError) as exc:
             errors[i] = f"cannot read {f}: {exc}"
     return items, errors
@@ -52,7 +53,7 @@ def submit(paths: list[str], server: str, as_json: bool = False) -> int:
     sent = [i for i in range(len(files)) if i not in local_errors]  # API index -> position
     if not items:
         for i in local_errors:
-            print(_human({"file": str(files[i]), "error": local_errors[i]}))
+            print(format_row({"file": str(files[i]), "error": local_errors[i]}, as_json))
         return 1
     try:
         resp = requests.post(f"{server}/api/batches", json={"images": items}, timeout=300)
@@ -76,13 +77,6 @@ def submit(paths: list[str], server: str, as_json: bool = False) -> int:
     for i, f in enumerate(files):  # in the order given, unreadable files included
         row = {"file": str(f), **({"error": local_errors[i]} if i in local_errors
                                   else by_position[i])}
-        print(json.dumps(row) if as_json else _human(row))
+        print(format_row(row, as_json))
     return 0 if view["status"] == "done" and not local_errors else 1
 
-
-def _human(row: dict) -> str:
-    if "error" in row:
-        return f"{row['file']}: error: {row['error']}"
-    if row.get("digit") is None:
-        return f"{row['file']}: empty"
-    return f"{row['file']}: {row['digit']}  ({max(row['probabilities']):.1%})"

@@ -35,11 +35,14 @@ def train(data: str | None, epochs: int | None, limit: int | None, out: str,
           activate: str = "gate") -> int:
     """Train with a progress bar, publish through the accuracy gate, and save the plots."""
     from shared.mnist import DatasetError
-    from shared.model_store import open_store
+    from shared.model_store import ModelStore
+    from shared.settings import get_settings
     from trainer.plots import plot_confusion, plot_history
     from trainer.training import publish_with_gate, train_model
 
-    store = open_store()
+    settings = get_settings()
+    data = data or settings.mnist_dir
+    store = ModelStore(settings.model_store)
     try:
         with tempfile.TemporaryDirectory(prefix="digitflow-train-") as workdir:
             result = train_model(data, epochs=epochs, limit=limit, workdir=Path(workdir),
@@ -65,27 +68,27 @@ def train(data: str | None, epochs: int | None, limit: int | None, out: str,
 def evaluate(data: str | None, version: int | None, out: str) -> int:
     """Score a stored version (default: active) on the preprocessed MNIST test set."""
     from shared.mnist import DatasetError
-    from shared.model_store import StoreError, open_store
+    from shared.model_store import ModelStore, StoreError
     from shared.settings import get_settings
     from trainer.plots import plot_confusion
     from trainer.training import prepare_mnist
 
+    settings = get_settings()
+    data = data or settings.mnist_dir
     try:
         digits = prepare_mnist(data)
     except DatasetError as exc:
         return _fail(str(exc))
-    store = open_store()
-    try:
-        version = version if version is not None else store.ensure_seeded()
-        model_dir = store.fetch(version, get_settings().model_cache)
-    except StoreError as exc:
-        return _fail(str(exc))
-
-    from shared.classifier import Classifier
+    store = ModelStore(settings.model_store)
+    from shared.classifier import load_classifier
     from trainer.training import evaluate_classifier
 
-    accuracy, confusion = evaluate_classifier(Classifier(model_dir, version=version),
-                                              digits.x_test, digits.y_test)
+    try:
+        version = version if version is not None else store.ensure_seeded()
+        model = load_classifier(store, version, settings.model_cache)
+    except StoreError as exc:
+        return _fail(str(exc))
+    accuracy, confusion = evaluate_classifier(model, digits.x_test, digits.y_test)
     n_test = len(digits.y_test)
     png = plot_confusion(confusion, Path(out) / f"eval-v{version}-confusion.png",
                          title=f"version {version}: {accuracy:.2%} on {n_test} MNIST test digits")

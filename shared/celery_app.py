@@ -1,7 +1,9 @@
-"""The single Celery app, shared by the web process (as a client), the workers and the trainer.
+"""The single Celery app, and the names every process uses to reach it: queues and tasks.
 
-The web process imports this module only to *send* tasks by name, so nothing here may import
-TensorFlow; the task modules listed in `include` are imported by worker processes alone.
+The web process only *sends* tasks by name, so nothing here may import TensorFlow; the task
+modules listed in `include` are imported by worker processes alone. No app is built at import
+time: each process builds its one app at start-up with `make_celery(settings)`, and the
+`@shared_task` functions bind to it.
 """
 
 from __future__ import annotations
@@ -9,24 +11,30 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Queue
 
-from shared.settings import Settings, get_settings
+from shared.settings import Settings
 
 LIVE_QUEUE = "live"  # live frames and REST predictions: someone is waiting for each answer
 BATCH_QUEUE = "batch"  # batch chunks: throughput, never in front of a live frame
 TRAINING_QUEUE = "training"
 INFERENCE_QUEUES = (LIVE_QUEUE, BATCH_QUEUE)  # a default worker serves both, live first
 
+# Task names: the only spelling of each, used by `@shared_task(name=...)` and by every sender.
+PREDICT_TASK = "worker.tasks.predict"
+CLASSIFY_FRAME_TASK = "worker.tasks.classify_frame"
+CLASSIFY_CHUNK_TASK = "worker.tasks.classify_chunk"
+RETRAIN_TASK = "trainer.tasks.retrain"
+
 TASK_ROUTES = {
-    "worker.tasks.classify_frame": {"queue": LIVE_QUEUE},
-    "worker.tasks.predict": {"queue": LIVE_QUEUE},
-    "worker.tasks.classify_chunk": {"queue": BATCH_QUEUE},
+    CLASSIFY_FRAME_TASK: {"queue": LIVE_QUEUE},
+    PREDICT_TASK: {"queue": LIVE_QUEUE},
+    CLASSIFY_CHUNK_TASK: {"queue": BATCH_QUEUE},
     "trainer.tasks.*": {"queue": TRAINING_QUEUE},
 }
+SETTINGS_KEY = "digitflow_settings"
 
 
-def make_celery(settings: Settings | None = None) -> Celery:
+def make_celery(settings: Settings) -> Celery:
     """Build the Celery app from settings: JSON only, late acks, explicit queue routing."""
-    settings = settings or get_settings()
     app = Celery("digitflow", include=["worker.tasks", "trainer.tasks"])
     app.conf.update(
         broker_url=settings.redis_url,
@@ -66,7 +74,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
         worker_hijack_root_logger=False,
         task_track_started=False,
     )
+    app.conf[SETTINGS_KEY] = settings  # tasks read the start-up settings from their app
     return app
 
 
-celery_app = make_celery()
+def app_settings(app: Celery) -> Settings:
+    """The settings the process built its Celery app with (tasks call this, not the env)."""
+    return app.conf[SETTINGS_KEY]

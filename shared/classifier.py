@@ -1,5 +1,7 @@
 """A loaded model version with a compiled forward pass: the only way digitflow runs a model.
 
+(The answer's shape, `prediction_dict`, lives apart in `shared.prediction`: it is TF-free.)
+
 `model.predict` costs ~47 ms per call here; a `tf.function` with a fixed signature costs
 under 1 ms for one image and scales to batches, so workers, the CLI and benchmarks all use it.
 """
@@ -14,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.model_store import META_FILE, MODEL_FILE
+from shared.model_store import META_FILE, MODEL_FILE, ModelStore
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +55,6 @@ class Classifier:
         return self._forward(np.ascontiguousarray(digits, dtype=np.uint8)).numpy()
 
 
-def prediction_dict(probs: np.ndarray | None, version: int | None) -> dict[str, Any]:
-    """The contract's prediction object; `probs is None` means the drawing was empty."""
-    if probs is None:
-        return {"digit": None, "probabilities": [0.0] * 10, "model_version": version,
-                "empty": True}
-    return {
-        "digit": int(np.argmax(probs)),
-        "probabilities": [round(float(p), 6) for p in probs],
-        "model_version": version,
-    }
+def load_classifier(store: ModelStore, version: int, cache_dir: str | Path) -> Classifier:
+    """Fetch `version` from the store (into `cache_dir` if remote), load and warm it up."""
+    return Classifier(store.fetch(version, cache_dir), version=version)

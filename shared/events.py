@@ -10,35 +10,26 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-import redis
-
-from shared.redis_keys import ACTIVATION_CHANNEL
-from shared.settings import get_settings
+from shared.redis_conn import redis_client
+from shared.redis_keys import ACTIVATION_CHANNEL, SOCKETIO_CHANNEL
 
 log = logging.getLogger(__name__)
-
-
-@lru_cache(maxsize=4)
-def redis_client(url: str | None = None) -> redis.Redis:
-    """One pooled client per URL and process."""
-    return redis.Redis.from_url(url or get_settings().redis_url)
 
 
 @lru_cache(maxsize=4)
 def _emitter(url: str) -> Any:
     from flask_socketio import SocketIO
 
-    return SocketIO(message_queue=url)
+    return SocketIO(message_queue=url, channel=SOCKETIO_CHANNEL)
 
 
-def emit(event: str, data: dict[str, Any], to: str | None = None, url: str | None = None) -> None:
-    """Emit a Socket.IO event to one room (a client's sid, a batch id) or to everyone."""
-    _emitter(url or get_settings().redis_url).emit(event, data, to=to)
+def emit(url: str, event: str, data: dict[str, Any], to: str | None = None) -> None:
+    """Emit a Socket.IO event, through the queue at `url`, to one room or to everyone."""
+    _emitter(url).emit(event, data, to=to)
 
 
-def announce_activation(version: int, url: str | None = None) -> None:
+def announce_activation(url: str, version: int) -> None:
     """Tell workers (pub/sub) and every open page (Socket.IO) that `version` is active."""
-    url = url or get_settings().redis_url
     redis_client(url).publish(ACTIVATION_CHANNEL, str(version))
-    emit("model_activated", {"version": version}, url=url)
+    emit(url, "model_activated", {"version": version})
     log.info("announced model version %d", version)

@@ -1,7 +1,8 @@
 """The MNIST data source: IDX files (gzipped or not) or Keras' `mnist.npz`, from any folder.
 
-The folder comes from `--data DIR`, else `MNIST_DIR`. Only when neither holds the data do we
-fall back to the standard Keras download, so offline machines get a clear message instead.
+The caller names the folder (`--data DIR`, else the `MNIST_DIR` setting, read by the entry
+point). Only when no folder is given do we fall back to the standard Keras download, so
+offline machines get a clear message instead.
 """
 
 from __future__ import annotations
@@ -129,9 +130,8 @@ def _keras_download(split: str) -> Split:
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
-    """Pick the data folder: the explicit argument first, then MNIST_DIR."""
-    chosen = data_dir or os.environ.get("MNIST_DIR")
-    return Path(chosen).expanduser() if chosen else None
+    """The data folder the caller named (`~` expanded), or None to try the Keras download."""
+    return Path(data_dir).expanduser() if data_dir else None
 
 
 def load_mnist(split: str, data_dir: str | os.PathLike | None = None) -> Split:

@@ -188,10 +188,3 @@ class ModelStore:
         if self.active() is None:
             self.activate(self.versions()[-1])
         return self.active()  # type: ignore[return-value]
-
-
-def open_store(url: str | None = None) -> ModelStore:
-    """The store named by MODEL_STORE (or `url`)."""
-    from shared.settings import get_settings
-
-    return ModelStore(url or get_settings().model_store)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from shared.fields import unknown_fields_error
 from shared.image_decode import WORK_SIDE, UnsupportedImage, large_jpeg, large_png_ink
 
 SIDE = 28
@@ -172,9 +173,9 @@ def payload_field(payload: Any, allowed: set[str] = frozenset()) -> tuple[str, A
     """Check a JSON item's shape: ("pixels" or "image", its value)."""
     if not isinstance(payload, Mapping):
         raise InvalidInput("expected a JSON object with 'pixels' or 'image'")
-    unknown = set(payload) - {"pixels", "image"} - set(allowed)
-    if unknown:
-        raise InvalidInput(f"unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+    problem = unknown_fields_error(payload, {"pixels", "image", *allowed})
+    if problem:
+        raise InvalidInput(problem)
     has_pixels, has_image = "pixels" in payload, "image" in payload
     if has_pixels == has_image:
         raise InvalidInput("give exactly one of 'pixels' or 'image'")

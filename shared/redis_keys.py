@@ -9,6 +9,8 @@ FEEDBACK_LIST = f"{PREFIX}:feedback"
 TRAIN_LOCK = f"{PREFIX}:train:lock"
 ACTIVE_BATCHES = f"{PREFIX}:batches:active"
 WORKER_TTL_S = 10
+# Flask-SocketIO's default pub/sub channel: workers emit on it, every web process relays it.
+SOCKETIO_CHANNEL = "flask-socketio"
 
 
 def latest_seq(sid: str) -> str:
@@ -21,11 +23,18 @@ def worker_heartbeat(hostname: str) -> str:
     return f"{PREFIX}:worker:{hostname}"
 
 
+def worker_heartbeat_pattern() -> str:
+    """A SCAN pattern matching every worker's liveness record."""
+    return worker_heartbeat("*")
+
+
 def batch_meta(batch_id: str) -> str:
+    """A batch's total, status and timestamps."""
     return f"{PREFIX}:batch:{batch_id}"
 
 
 def batch_results(batch_id: str) -> str:
+    """Results by item index (a hash, so re-written chunks overwrite, never duplicate)."""
     return f"{PREFIX}:batch:{batch_id}:results"
 
 
@@ -40,4 +49,5 @@ def batch_pending(batch_id: str) -> str:
 
 
 def train_job(job_id: str) -> str:
+    """A training job's status, progress and history (JSON)."""
     return f"{PREFIX}:train:{job_id}"

@@ -19,12 +19,28 @@ LOCK_TTL_S = 900
 JOB_TTL_S = 7 * 24 * 3600
 
 
+# Set the lock if free and answer with the previous holder, in one atomic step (Redis 6.2,
+# which `digitflow up` embeds, refuses `SET ... NX GET`; a script is atomic on any version).
+_TAKE_LOCK = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return false end
+return redis.call('GET', KEYS[1])
+"""
+
+
 def try_lock(r: redis.Redis, job_id: str) -> str | None:
-    """Take the training slot for `job_id`; returns the holder's job id if already taken."""
-    if r.set(TRAIN_LOCK, job_id, nx=True, ex=LOCK_TTL_S):
-        return None
+    """Take the training slot for `job_id`; None if taken, else the holder's job id.
+
+    One script sets the lock only if it is free and otherwise returns the holder, so a lock
+    expiring between a SET NX and a GET cannot be read as "you got it".
+    """
+    holder = r.eval(_TAKE_LOCK, 1, TRAIN_LOCK, job_id, LOCK_TTL_S)
+    return holder.decode() if holder is not None else None
+
+
+def lock_holder(r: redis.Redis) -> str | None:
+    """The job id holding the training slot, or None when it is free."""
     holder = r.get(TRAIN_LOCK)
-    return holder.decode() if holder else None
+    return holder.decode() if holder is not None else None
 
 
 def refresh_lock(r: redis.Redis, job_id: str) -> None:
@@ -48,5 +64,6 @@ def save_job(r: redis.Redis, job_id: str, **fields: Any) -> dict[str, Any]:
 
 
 def load_job(r: redis.Redis, job_id: str) -> dict[str, Any] | None:
+    """The job record, or None if unknown or expired."""
     raw = r.get(train_job(job_id))
     return json.loads(raw) if raw else None

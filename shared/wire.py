@@ -27,6 +27,11 @@ from shared.preprocess import (
 )
 
 
+def image_item(raw: bytes) -> dict[str, Any]:
+    """An image file's bytes as a payload item `{"image": data URL}` (PNG or JPEG alike)."""
+    return {"image": "data:;base64," + base64.b64encode(raw).decode()}
+
+
 def pack(item: dict[str, Any], ink: np.ndarray) -> dict[str, Any]:
     """Wire form of a validated item: packed pixels, or the image exactly as received."""
     if "image" in item:

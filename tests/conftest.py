@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli.embedded_redis import RedisServer
-from tests.utils.stack import Stack, start_stack
+from devtools.stack import Stack, start_stack
 
 MNIST_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shared.celery_app import TRAINING_QUEUE, celery_app
+from shared.celery_app import TRAINING_QUEUE, make_celery
+from shared.settings import get_settings
 
 
 def run_trainer(name: str | None = None) -> int:
@@ -11,5 +12,5 @@ def run_trainer(name: str | None = None) -> int:
             "--without-gossip", "--without-mingle"]
     if name:
         argv += ["-n", name]
-    celery_app.worker_main(argv)
+    make_celery(get_settings()).worker_main(argv)
     return 0

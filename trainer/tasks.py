@@ -7,43 +7,31 @@ timeout, and a killed run has published nothing, so the active model stays untou
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from celery import shared_task
+from celery import current_app, shared_task
 
 from shared import events
 from shared import train_jobs as jobs
-from shared.model_store import open_store
-from shared.redis_keys import FEEDBACK_LIST
-from shared.settings import get_settings
+from shared.celery_app import RETRAIN_TASK, app_settings
+from shared.feedback import read_feedback
+from shared.model_store import ModelStore
+from shared.redis_conn import redis_client
 
 log = logging.getLogger(__name__)
 
 
-def load_feedback(limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """The user-labelled drawings, already preprocessed by the web process."""
-    rows = events.redis_client().lrange(FEEDBACK_LIST, 0, limit - 1)
-    if not rows:
-        return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
-    records = [json.loads(r) for r in rows]
-    digits = np.asarray([r["digit"] for r in records], dtype=np.uint8)
-    labels = np.asarray([r["label"] for r in records], dtype=np.uint8)
-    return digits, labels
-
-
-@shared_task(name="trainer.tasks.retrain", acks_late=False)
+@shared_task(name=RETRAIN_TASK, acks_late=False)
 def retrain(job_id: str, epochs: int | None = None) -> dict[str, Any]:
     """Train, evaluate, publish (gated) and announce; progress goes to the job's room."""
     from trainer.training import publish_with_gate, train_model
 
-    settings = get_settings()
-    r = events.redis_client()
-    digits, labels = load_feedback(settings.feedback_cap)
+    settings = app_settings(current_app)
+    r = redis_client(settings.redis_url)
+    digits, labels = read_feedback(r, settings.feedback_cap)
     jobs.save_job(r, job_id, status="running", progress=0.0, n_feedback=int(len(labels)))
     log.info("training job %s: %d feedback drawings", job_id, len(labels))
 
@@ -53,17 +41,19 @@ def retrain(job_id: str, epochs: int | None = None) -> dict[str, Any]:
         jobs.save_job(r, job_id, progress=epoch / total, metrics=metrics, history=history,
                       epoch=epoch, epochs=total)
         jobs.refresh_lock(r, job_id)
-        events.emit("train_progress", {"job_id": job_id, "epoch": epoch, "epochs": total,
-                                       "metrics": metrics, "status": "running"}, to=job_id)
+        events.emit(settings.redis_url, "train_progress",
+                    {"job_id": job_id, "epoch": epoch, "epochs": total, "metrics": metrics,
+                     "status": "running"}, to=job_id)
 
     try:
         with tempfile.TemporaryDirectory(prefix="digitflow-train-") as workdir:
             result = train_model(settings.mnist_dir, epochs=epochs, limit=settings.train_limit,
                                  extra=(digits, labels), on_epoch=on_epoch, progress=False,
                                  workdir=Path(workdir))
-            version, status, reason = publish_with_gate(open_store(), result, policy="gate")
+            store = ModelStore(settings.model_store)
+            version, status, reason = publish_with_gate(store, result, policy="gate")
         if status == "active":
-            events.announce_activation(version)
+            events.announce_activation(settings.redis_url, version)
         final = {"status": "done" if status != "rejected" else "rejected", "version": version,
                  "progress": 1.0, "test_accuracy": result.test_accuracy, "message": reason}
         jobs.save_job(r, job_id, **final)
@@ -74,5 +64,5 @@ def retrain(job_id: str, epochs: int | None = None) -> dict[str, Any]:
         jobs.save_job(r, job_id, **final)
     finally:
         jobs.release_lock(r, job_id)
-    events.emit("train_progress", {"job_id": job_id, **final}, to=job_id)
+    events.emit(settings.redis_url, "train_progress", {"job_id": job_id, **final}, to=job_id)
     return final

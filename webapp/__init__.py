@@ -5,25 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_socketio import SocketIO
 
 from shared.settings import Settings, get_settings
-from webapp.extensions import init_extensions
+from webapp import batches, errors, feedback, health, models, pages, predict, training
+from webapp.connection_cap import ConnectionCap
+from webapp.live import LiveFrames
+from webapp.services import Services, connect_services
+from webapp.socket_events import bind_socketio, register_handlers
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Application factory; `config` overrides settings fields (tests use it)."""
+def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
+    """Application factory; `config` overrides settings fields, `services` the clients (tests)."""
     settings = Settings(**config) if config else get_settings()
+    services = services or connect_services(settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     app.config["SETTINGS"] = settings
-    init_extensions(app, settings)
+    app.extensions["digitflow"] = services
 
-    from webapp import api, batches, errors, live, pages, training
+    socketio = SocketIO()
+    live = LiveFrames(services.redis, services.send_task, socketio.emit,
+                      expires_s=settings.live_task_expires_s,
+                      spawn=socketio.start_background_task)
+    bind_socketio(app, socketio, settings, live, services.message_queue)
+    register_handlers(socketio, live, services.store,
+                      ConnectionCap(settings.max_connections_per_address))
 
     errors.register(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(batches.bp)
-    app.register_blueprint(training.bp)
-    live.register_handlers()
+    for blueprint in (pages.bp, predict.bp, feedback.bp, health.bp, models.bp, batches.bp,
+                      training.bp):
+        app.register_blueprint(blueprint)
     return app

@@ -7,7 +7,7 @@ import hmac
 from flask import request
 from werkzeug.exceptions import Unauthorized
 
-from webapp.extensions import settings
+from webapp.services import settings
 
 
 def require_admin() -> None:

@@ -6,7 +6,6 @@ of the batch goes on. Results and progress come back from the workers through Re
 
 from __future__ import annotations
 
-import base64
 import uuid
 from typing import Any
 
@@ -14,10 +13,11 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import NotFound
 
 from shared.batches import add_chunks, create_batch, read_batch, record_results
+from shared.celery_app import CLASSIFY_CHUNK_TASK
 from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput
-from shared.wire import checked
-from webapp.extensions import redis_client, send, settings
+from shared.wire import checked, image_item
 from webapp.requests_json import json_object
+from webapp.services import redis_client, send, settings
 
 bp = Blueprint("batches", __name__)
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
@@ -33,7 +33,7 @@ def _items_from_multipart() -> list[dict[str, Any] | InvalidInput]:
         elif not raw.startswith(IMAGE_MAGIC):
             items.append(InvalidInput("file is not a PNG or JPEG"))
         else:  # fully decoded by the worker, which reports a corrupt body per item
-            items.append({"image": "data:;base64," + base64.b64encode(raw).decode()})
+            items.append(image_item(raw))
     return items
 
 
@@ -73,7 +73,7 @@ def submit():  # type: ignore[no-untyped-def]
     numbers = add_chunks(r, batch_id, [([i for i, _ in c], [it for _, it in c]) for c in chunks],
                          s.batch_ttl_s)
     for n in numbers:
-        send("worker.tasks.classify_chunk", batch_id, n, _options={"ignore_result": True})
+        send(CLASSIFY_CHUNK_TASK, batch_id, n, ignore_result=True)
     return jsonify(batch_id=batch_id, total=len(items)), 202
 
 

@@ -15,8 +15,9 @@ from typing import Any
 import redis
 import socketio
 
+from shared.redis_keys import SOCKETIO_CHANNEL
+
 ANSWER_EVENTS = ("prediction", "error")
-CHANNEL = "flask-socketio"  # the channel Flask-SocketIO's emitters (our workers) publish on
 PUBLISH_CONNECTIONS = 32  # Redis connections for this process's own emits; more callers wait
 
 
@@ -24,7 +25,7 @@ class AnswerAwareRedisManager(socketio.RedisManager):
     """A RedisManager that reports answers addressed to one client."""
 
     def __init__(self, url: str, on_answer: Callable[[str], None], **kwargs: Any) -> None:
-        super().__init__(url, channel=CHANNEL, **kwargs)
+        super().__init__(url, channel=SOCKETIO_CHANNEL, **kwargs)
         self._on_answer = on_answer
 
     def _redis_connect(self) -> None:

@@ -1,13 +1,14 @@
-"""Reading request bodies strictly: a JSON object, known fields only."""
+"""Reading request bodies strictly: a JSON object with known fields, or a multipart upload."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from flask import request
 
+from shared.fields import unknown_fields_error
 from shared.preprocess import InvalidInput
+from shared.wire import image_item
 
 
 def json_object(allowed: set[str]) -> dict[str, Any]:
@@ -17,16 +18,19 @@ def json_object(allowed: set[str]) -> dict[str, Any]:
         raise InvalidInput("expected a JSON body (Content-Type: application/json)")
     if not isinstance(body, dict):
         raise InvalidInput("expected a JSON object")
-    unknown = set(body) - allowed
-    if unknown:
-        raise InvalidInput(f"unknown field(s): {', '.join(sorted(unknown))}")
+    problem = unknown_fields_error(body, allowed)
+    if problem:
+        raise InvalidInput(problem)
     return body
 
 
-def uploaded_image_item(field: str = "image") -> dict[str, Any] | None:
-    """A multipart file upload as a payload item `{"image": data URL}`, or None."""
-    upload = request.files.get(field)
-    if upload is None:
-        return None
-    raw = upload.read()
-    return {"image": "data:image/png;base64," + base64.b64encode(raw).decode()}
+def item_from_request(extra: frozenset[str] = frozenset()) -> tuple[dict, dict]:
+    """The payload item `{"pixels"|"image": ...}` (JSON or multipart) and any extra fields."""
+    if request.files:
+        upload = request.files.get("image")
+        if upload is None:
+            raise InvalidInput("multipart upload must have a file field named 'image'")
+        return image_item(upload.read()), {k: request.form[k] for k in request.form if k in extra}
+    body = json_object({"pixels", "image", *extra})
+    item = {k: body[k] for k in ("pixels", "image") if k in body}
+    return item, {k: body[k] for k in extra if k in body}

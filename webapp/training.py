@@ -8,11 +8,11 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import NotFound
 
 from shared import train_jobs as jobs
+from shared.celery_app import RETRAIN_TASK
 from shared.preprocess import InvalidInput
-from shared.redis_keys import TRAIN_LOCK
 from webapp.auth import require_admin
-from webapp.extensions import redis_client, send
 from webapp.requests_json import json_object
+from webapp.services import redis_client, send
 
 bp = Blueprint("training", __name__)
 MAX_EPOCHS = 50
@@ -34,7 +34,7 @@ def start():  # type: ignore[no-untyped-def]
         return jsonify(error="a training job is already running", job_id=holder), 409
     jobs.save_job(r, job_id, status="queued", progress=0.0, epochs=epochs, metrics={},
                   version=None)
-    send("trainer.tasks.retrain", job_id, epochs, _options={"ignore_result": True})
+    send(RETRAIN_TASK, job_id, epochs, ignore_result=True)
     return jsonify(job_id=job_id), 202
 
 
@@ -45,7 +45,6 @@ def status(job_id: str):  # type: ignore[no-untyped-def]
     job = jobs.load_job(r, job_id)
     if job is None:
         raise NotFound(f"no training job {job_id}")
-    holder = (r.get(TRAIN_LOCK) or b"").decode()
-    if job["status"] in ("queued", "running") and holder != job_id:
+    if job["status"] in ("queued", "running") and jobs.lock_holder(r) != job_id:
         job.update(status="failed", message="the trainer stopped before finishing this job")
     return jsonify(job)

@@ -4,11 +4,11 @@ Like TF Serving, a new version is fetched, loaded and warmed up *beside* the old
 then is the reference swapped (one assignment, atomic under the GIL). A failed load keeps the
 old model serving, as Triton does. Workers hear of activations through Redis pub/sub and
 double-check the store's ACTIVE pointer every few seconds in case a notice was missed.
+(The liveness heartbeat is its own module, `worker.heartbeat`.)
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
@@ -16,15 +16,14 @@ import threading
 import time
 
 import numpy as np
-import redis
 
-from shared.classifier import Classifier
+from shared.classifier import Classifier, load_classifier
 from shared.model_store import ModelStore
-from shared.redis_keys import ACTIVATION_CHANNEL, WORKER_TTL_S, worker_heartbeat
+from shared.redis_conn import redis_client
+from shared.redis_keys import ACTIVATION_CHANNEL
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
-HEARTBEAT_S = 2.0  # well inside WORKER_TTL_S, so a live worker never drops out of /healthz
 
 
 class ModelHolder:
@@ -63,8 +62,7 @@ class ModelHolder:
                 return False
             started = time.perf_counter()
             try:
-                local = self.store.fetch(wanted, self.settings.model_cache)
-                fresh = Classifier(local, version=wanted)
+                fresh = load_classifier(self.store, wanted, self.settings.model_cache)
             except Exception:
                 if self._current is None:
                     raise
@@ -78,15 +76,16 @@ class ModelHolder:
 
     # ------------------------------------------------------------------ background threads
     def start_background(self) -> None:
-        """Load now, then keep the model current and advertise this worker in Redis."""
+        """Keep the model current: hear activations at once, and re-check the store now and
+        then in case a notice was missed."""
         threading.Thread(target=self._watch_activations, name="swap-watch", daemon=True).start()
-        threading.Thread(target=self._poll_and_heartbeat, name="heartbeat", daemon=True).start()
+        threading.Thread(target=self._poll_versions, name="version-poll", daemon=True).start()
 
     def _watch_activations(self) -> None:
         while True:
             try:
-                client = redis.Redis.from_url(self.settings.redis_url)
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub = redis_client(self.settings.redis_url).pubsub(
+                    ignore_subscribe_messages=True)
                 pubsub.subscribe(ACTIVATION_CHANNEL)
                 self.refresh()  # anything activated while we were not listening
                 for message in pubsub.listen():
@@ -96,20 +95,10 @@ class ModelHolder:
                 log.exception("activation listener failed; retrying in 1s")
                 time.sleep(1.0)
 
-    def _poll_and_heartbeat(self) -> None:
-        client = redis.Redis.from_url(self.settings.redis_url)
-        last_check = 0.0
+    def _poll_versions(self) -> None:
         while True:
+            time.sleep(self.settings.version_check_interval_s)
             try:
-                if time.monotonic() - last_check > self.settings.version_check_interval_s:
-                    last_check = time.monotonic()
-                    self.refresh()
-                if self._current is not None:
-                    client.set(
-                        worker_heartbeat(self.hostname),
-                        json.dumps({"version": self.version, "pid": os.getpid()}),
-                        ex=WORKER_TTL_S,
-                    )
+                self.refresh()
             except Exception:
-                log.exception("heartbeat/version check failed")
-            time.sleep(HEARTBEAT_S)
+                log.exception("version check failed")

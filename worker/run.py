@@ -10,20 +10,23 @@ import logging
 import socket
 import threading
 
-from shared.celery_app import INFERENCE_QUEUES, celery_app
+from celery import Celery
+
+from shared.celery_app import INFERENCE_QUEUES, make_celery
+from shared.settings import get_settings
+from worker.heartbeat import start_heartbeat
+from worker.runtime import Runtime, start_runtime
 from worker.sweeper import start_sweeper
 
 log = logging.getLogger(__name__)
 
 
-def _load_model(hostname: str) -> None:
+def _load_model(runtime: Runtime, celery: Celery) -> None:
     """Import TensorFlow and load the model while Celery boots, in this very process."""
-    from worker.runtime import get_runtime
-
-    runtime = get_runtime(hostname)
     runtime.holder.refresh()
     runtime.holder.start_background()
-    start_sweeper()
+    start_heartbeat(runtime.redis, runtime.holder.hostname, lambda: runtime.holder.version)
+    start_sweeper(runtime.redis, celery, float(runtime.settings.visibility_timeout_s))
 
 
 def parse_queues(spec: str) -> list[str]:
@@ -47,8 +50,11 @@ def run_worker(concurrency: int = 8, name: str | None = None,
     except ValueError as exc:
         log.error("%s", exc)
         return 2
+    settings = get_settings()
+    celery = make_celery(settings)
     hostname = (name or "worker@%h").replace("%h", socket.gethostname())
-    threading.Thread(target=_load_model, args=(hostname,), name="model-load",
+    runtime = start_runtime(settings, hostname)
+    threading.Thread(target=_load_model, args=(runtime, celery), name="model-load",
                      daemon=True).start()
     argv = ["worker", "-Q", ",".join(served), "-P", "threads",
             "-c", str(concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
@@ -58,5 +64,5 @@ def run_worker(concurrency: int = 8, name: str | None = None,
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if name:
         argv += ["-n", name]
-    celery_app.worker_main(argv)
+    celery.worker_main(argv)
     return 0

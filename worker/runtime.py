@@ -1,17 +1,25 @@
-"""Per-process inference state, created lazily inside the worker process (never before a fork)."""
+"""Per-process inference state, built at worker start-up inside the worker process (never
+before a fork), from the settings the entry point read."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 
-from shared.settings import get_settings
+import redis
+
+from shared.redis_conn import redis_client
+from shared.settings import Settings
 from worker.batcher import MicroBatcher
 from worker.model_holder import ModelHolder
 
 
 @dataclass
 class Runtime:
+    """What the tasks of this process share: settings, Redis, the model and its batcher."""
+
+    settings: Settings
+    redis: redis.Redis
     holder: ModelHolder
     batcher: MicroBatcher
 
@@ -20,11 +28,19 @@ _runtime: Runtime | None = None
 _lock = threading.Lock()
 
 
-def get_runtime(hostname: str | None = None) -> Runtime:
-    """The process-wide model holder and micro-batcher, built on first use."""
+def start_runtime(settings: Settings, hostname: str | None = None) -> Runtime:
+    """Build the process-wide runtime once (cheap: the model loads on first use)."""
     global _runtime
     with _lock:
         if _runtime is None:
-            holder = ModelHolder(get_settings(), hostname)
-            _runtime = Runtime(holder=holder, batcher=MicroBatcher(holder.predict))
+            holder = ModelHolder(settings, hostname)
+            _runtime = Runtime(settings=settings, redis=redis_client(settings.redis_url),
+                               holder=holder, batcher=MicroBatcher(holder.predict))
         return _runtime
+
+
+def get_runtime() -> Runtime:
+    """The runtime `start_runtime` built; tasks call this."""
+    if _runtime is None:
+        raise RuntimeError("the worker runtime is not started (run `digitflow worker`)")
+    return _runtime

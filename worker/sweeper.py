@@ -12,32 +12,33 @@ import logging
 import threading
 import time
 
+import redis
+from celery import Celery
+
 from shared.batches import overdue_chunks
-from shared.celery_app import celery_app
-from shared.events import redis_client
-from shared.settings import get_settings
+from shared.celery_app import CLASSIFY_CHUNK_TASK
 
 log = logging.getLogger(__name__)
 
 
-def sweep_once(older_than_s: float) -> int:
+def sweep_once(r: redis.Redis, celery: Celery, older_than_s: float) -> int:
     """Re-send every overdue chunk once; returns how many."""
-    overdue = overdue_chunks(redis_client(), older_than_s)
+    overdue = overdue_chunks(r, older_than_s)
     for batch_id, chunk in overdue:
         log.warning("re-queueing chunk %d of batch %s: no results after %.0fs", chunk, batch_id,
                     older_than_s)
-        celery_app.send_task("worker.tasks.classify_chunk", args=[batch_id, chunk])
+        celery.send_task(CLASSIFY_CHUNK_TASK, args=[batch_id, chunk])
     return len(overdue)
 
 
-def start_sweeper(interval_s: float = 2.0) -> None:
+def start_sweeper(r: redis.Redis, celery: Celery, older_than_s: float,
+                  interval_s: float = 2.0) -> None:
     """Sweep in a daemon thread for the life of the worker."""
-    older_than = float(get_settings().visibility_timeout_s)
 
     def loop() -> None:
         while True:
             try:
-                sweep_once(older_than)
+                sweep_once(r, celery, older_than_s)
             except Exception:
                 log.exception("batch sweep failed; retrying")
             time.sleep(interval_s)

@@ -219,39 +219,27 @@ def test_unknown_split_is_a_value_error(tmp_path: Path) -> None:
         load_mnist("validation", tmp_path)
 
 
-# ---------------------------------------------------------------- --data vs MNIST_DIR
-def test_data_argument_beats_mnist_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from_arg, from_env = sample(2, 13), sample(3, 14)
+# ---------------------------------------------------------------- the folder is the caller's
+def test_the_named_folder_is_used(tmp_path: Path) -> None:
+    from_arg = sample(2, 13)
     write_split(tmp_path / "arg", "test", *from_arg)
-    write_split(tmp_path / "env", "test", *from_env)
-    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "env"))
     assert resolve_data_dir(tmp_path / "arg") == tmp_path / "arg"
     got = load_mnist("test", str(tmp_path / "arg"))
     assert np.array_equal(got.images, from_arg[0])
 
 
-def test_mnist_dir_is_used_without_an_argument(
+def test_mnist_dir_in_the_environment_is_not_read_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    images, labels = sample(3, 15)
-    write_split(tmp_path, "test", images, labels)
+    """MNIST_DIR is a setting: entry points read it and pass it; the library never does."""
     monkeypatch.setenv("MNIST_DIR", str(tmp_path))
-    assert resolve_data_dir() == tmp_path
-    assert np.array_equal(load_mnist("test").labels, labels)
-
-
-def test_mnist_dir_pointing_nowhere_is_reported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MNIST_DIR", str(tmp_path / "gone"))
-    with pytest.raises(DatasetError, match="gone does not exist.*MNIST_DIR"):
-        load_mnist("test")
-
-
-def test_no_folder_configured_resolves_to_none(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MNIST_DIR", raising=False)
     assert resolve_data_dir() is None
     assert resolve_data_dir("") is None
+
+
+def test_a_folder_pointing_nowhere_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="gone does not exist.*MNIST_DIR"):
+        load_mnist("test", tmp_path / "gone")
 
 
 def test_home_is_expanded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

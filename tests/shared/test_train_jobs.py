@@ -34,3 +34,13 @@ def test_job_records_merge_fields() -> None:
     job = jobs.save_job(r, "j", status="running", progress=0.5)
     assert job["status"] == "running" and job["progress"] == 0.5 and job["history"] == []
     assert jobs.load_job(r, "j")["progress"] == 0.5
+
+
+def test_taking_the_lock_answers_with_the_holder_in_one_step() -> None:
+    """The holder comes from the same SET NX GET, so a lock expiring in between cannot make
+    a refused caller think it holds the slot."""
+    r = fakeredis.FakeRedis()
+    assert jobs.try_lock(r, "a") is None
+    assert jobs.lock_holder(r) == "a"
+    r.delete(TRAIN_LOCK)  # expiry
+    assert jobs.try_lock(r, "b") is None and jobs.lock_holder(r) == "b"

@@ -10,8 +10,9 @@ import pytest
 import requests
 from PIL import Image
 
+from devtools.stack import start_stack
 from shared.mnist import load_mnist
-from tests.utils.stack import start_stack
+from tests.utils.bad_predict_bodies import BAD_JSON_BODIES, JSON_HEADERS
 
 pytestmark = pytest.mark.integration
 
@@ -71,15 +72,10 @@ def test_predict_empty_drawing_is_not_guessed(stack) -> None:  # type: ignore[no
 @pytest.mark.parametrize(
     ("kwargs", "status", "needle"),
     [
-        ({"json": {"pixels": [[1, 2], [3, 4]]}}, 400, "between 8x8"),
-        ({"json": {"pixels": [[0] * 28] * 28, "extra": 1}}, 400, "unknown field"),
-        ({"json": [1, 2, 3]}, 400, "json object"),
-        ({"data": "not json", "headers": {"Content-Type": "application/json"}}, 400, "json"),
-        ({"json": {"image": "data:image/png;base64,AAAA"}}, 400, "corrupt"),
+        *BAD_JSON_BODIES,
         ({"files": {"image": ("x.png", b"\x89PNG\r\n\x1a\nbroken", "image/png")}}, 400, "corrupt"),
         ({"files": {"wrong": ("x.png", b"abc", "image/png")}}, 400, "'image'"),
-        ({"data": b"x" * (9 * 1024 * 1024), "headers": {"Content-Type": "application/json"}},
-         413, "too large"),
+        ({"data": b"x" * (9 * 1024 * 1024), "headers": JSON_HEADERS}, 413, "too large"),
     ],
 )
 def test_predict_bad_input_is_a_clear_4xx(stack, kwargs, status, needle) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from shared.celery_app import make_celery
+from shared.celery_app import CLASSIFY_FRAME_TASK, make_celery
 from shared.mnist import load_mnist
 from shared.settings import Settings
 from tests.utils.sio import RecordingClient
@@ -105,7 +105,7 @@ def test_worker_survives_bad_input_that_skips_web_validation(stack, client, digi
     celery = make_celery(Settings(redis_url=stack.redis_url))
     sid = client.sio.get_sid()
     for seq, item in enumerate([{"pixels": "junk"}, {"image": 12}, {}, {"pixels": [[None]]}], 1):
-        celery.send_task("worker.tasks.classify_frame", args=[sid, seq, item, None])
+        celery.send_task(CLASSIFY_FRAME_TASK, args=[sid, seq, item, None])
         err = client.wait_for("error", lambda d, s=seq: d["seq"] == s)
         assert err["error"]
     client.draw(digits[0][3].tolist(), 50)

@@ -151,3 +151,29 @@ def test_phone_viewport_canvas_fully_visible(stack, browser, page_errors):
         assert not page_errors, f"JavaScript errors on the page: {page_errors}"
     finally:
         context.close()
+
+
+def test_admin_panel_and_feedback_buttons(stack, browser, page_errors):
+    """The page's other modules: feedback, admin token, retrain, chart and the models table."""
+    context, page = open_page(browser, stack.url + "/", page_errors,
+                              viewport={"width": 1200, "height": 860})
+    try:
+        expect(page.locator("#conn")).to_have_text("connected", timeout=PREDICTION_TIMEOUT_MS)
+        page.click("#feedback-buttons button >> text='3'")
+        expect(page.locator("#feedback-status")).to_have_text("Draw a digit first.")
+
+        page.click("#admin summary")
+        active = page.locator("#models tbody .badge-active")
+        expect(active).to_have_count(1, timeout=PREDICTION_TIMEOUT_MS)
+        version = page.locator("#version").inner_text()
+        active_row = page.locator("#models tbody tr", has=page.locator(".badge-active"))
+        expect(active_row).to_contain_text(version)
+
+        page.fill("#token", "not-the-token")
+        page.click("#retrain")
+        expect(page.locator("#train-status")).to_have_text(
+            "Rejected: bad or missing admin token.", timeout=PREDICTION_TIMEOUT_MS)
+        assert page.evaluate("localStorage.getItem('digitflow.token')") == "not-the-token"
+        assert not page_errors, f"JavaScript errors on the page: {page_errors}"
+    finally:
+        context.close()

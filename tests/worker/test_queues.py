@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import pytest
 
-from shared.celery_app import BATCH_QUEUE, LIVE_QUEUE, make_celery
+from shared.celery_app import (
+    BATCH_QUEUE,
+    CLASSIFY_CHUNK_TASK,
+    CLASSIFY_FRAME_TASK,
+    LIVE_QUEUE,
+    PREDICT_TASK,
+    RETRAIN_TASK,
+    TRAINING_QUEUE,
+    make_celery,
+)
 from shared.settings import Settings
 from worker.run import parse_queues
 
 
 @pytest.mark.parametrize(("task", "queue"), [
-    ("worker.tasks.classify_frame", LIVE_QUEUE),
-    ("worker.tasks.predict", LIVE_QUEUE),
-    ("worker.tasks.classify_chunk", BATCH_QUEUE),
-    ("trainer.tasks.train", "training"),
+    (CLASSIFY_FRAME_TASK, LIVE_QUEUE),
+    (PREDICT_TASK, LIVE_QUEUE),
+    (CLASSIFY_CHUNK_TASK, BATCH_QUEUE),
+    (RETRAIN_TASK, TRAINING_QUEUE),
 ])
 def test_tasks_are_routed_by_who_waits_for_them(task: str, queue: str) -> None:
     app = make_celery(Settings(redis_url="redis://127.0.0.1:1/0"))

@@ -16,9 +16,10 @@ from collections import defaultdict
 import pytest
 import requests
 
+from devtools.stack import start_stack, stop
 from shared.mnist import load_mnist
 from shared.model_store import BUNDLED_DIR, MODEL_FILE, ModelStore
-from tests.utils.stack import start_stack, stop
+from shared.redis_keys import worker_heartbeat_pattern
 
 pytestmark = pytest.mark.integration
 
@@ -117,7 +118,7 @@ def _worker_versions(stack) -> list[dict]:  # type: ignore[no-untyped-def]
     import redis
 
     r = redis.Redis.from_url(stack.redis_url)
-    return [json.loads(r.get(k)) for k in r.scan_iter("digitflow:worker:*")]
+    return [json.loads(r.get(k)) for k in r.scan_iter(worker_heartbeat_pattern())]
 
 
 def test_unauthorised_activation_is_refused(pair) -> None:  # type: ignore[no-untyped-def]

@@ -1,20 +1,23 @@
-"""Start real digitflow processes (Celery workers, web server) for integration tests."""
+"""Start real digitflow processes (Redis, Celery workers, web server) for tests and benchmarks."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
-from cli.embedded_redis import free_port
+from cli.embedded_redis import RedisServer, free_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def start_role(role: str, env: dict[str, str], log_dir: Path, *args: str) -> subprocess.Popen:
@@ -112,3 +115,18 @@ def start_stack(redis_url: str, tmp: Path, workers: int = 1, **extra_env: str) -
     for i in range(workers):
         stack.start_worker(f"w{i + 1}")
     return stack
+
+
+@contextlib.contextmanager
+def running_system(workers: int = 1, keep_logs: str | None = None,
+                   **env: str) -> Iterator[Stack]:
+    """A private, throwaway system on free ports (embedded Redis), torn down on exit."""
+    tmp = Path(keep_logs or tempfile.mkdtemp(prefix="digitflow-bench-"))
+    redis = RedisServer(data_dir=tmp / "redis").start()
+    stack = start_stack(redis.url, tmp, workers=workers, **env)
+    try:
+        stack.wait_ready(workers=workers)
+        yield stack
+    finally:
+        stack.close()
+        redis.stop()

@@ -1,0 +1,17 @@
+"""How the CLI prints one file's answer: a JSON line, or one human-readable line."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def format_row(row: dict[str, Any], as_json: bool = False) -> str:
+    """`{"file": ..., ...prediction}` or `{"file": ..., "error": ...}` as one line."""
+    if as_json:
+        return json.dumps(row)
+    if "error" in row:
+        return f"{row['file']}: error: {row['error']}"
+    if row.get("digit") is None:
+        return f"{row['file']}: empty (nothing drawn)"
+    return f"{row['file']}: {row['digit']}  ({max(row['probabilities']):.1%})"

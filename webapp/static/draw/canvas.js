@@ -1,0 +1,123 @@
+/* The drawing surface: pointer strokes on #canvas (white ink on black) and the frame to send.
+ *
+ * Internal resolution follows devicePixelRatio (capped at 2) so strokes are crisp; pointer
+ * coordinates are mapped from CSS pixels with the element's bounding rect, so this also works
+ * when CSS shrinks the canvas on narrow screens.
+ */
+const FRAME_SIZE = 112;         // frames sent are FRAME_SIZE x FRAME_SIZE ints
+const STROKE_FRACTION = 1 / 13; // stroke width relative to canvas size (MNIST-like after 20x20 fit)
+
+const canvas = document.querySelector("#canvas");
+const ctx = canvas.getContext("2d");
+
+// Offscreen canvas used to downsample the drawing before sending it.
+const frameCanvas = document.createElement("canvas");
+frameCanvas.width = FRAME_SIZE;
+frameCanvas.height = FRAME_SIZE;
+const frameCtx = frameCanvas.getContext("2d", { willReadFrequently: true });
+
+let inked = false;         // anything drawn since the last clear?
+let activePointer = null;  // only one pointer draws at a time (ignore a second finger)
+let lastPoint = null;
+
+/** Anything drawn since the last wipe? */
+export function hasInk() {
+  return inked;
+}
+
+/** Paint the surface black and forget the ink. */
+export function wipe() {
+  ctx.save();
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.restore();
+  inked = false;
+}
+
+/** Downsample into FRAME_SIZE^2 and return it as a PNG data URL: a string of ~2 KB instead of
+ * a 12,544-number JSON array (~40 KB, parsed and re-encoded at every hop). White ink on an
+ * opaque black background, so the server reads it as ink-high. A string, not a binary
+ * attachment: binary Socket.IO frames stall ~40 ms on localhost (Nagle / delayed ACK). */
+export function grabFrame() {
+  frameCtx.imageSmoothingEnabled = true;
+  frameCtx.imageSmoothingQuality = "high";
+  frameCtx.drawImage(canvas, 0, 0, FRAME_SIZE, FRAME_SIZE);
+  return frameCanvas.toDataURL("image/png");
+}
+
+function setupCanvas() {
+  const dpr = Math.min(window.devicePixelRatio || 1, 2);
+  const size = Math.round(280 * dpr);
+  canvas.width = size;
+  canvas.height = size;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  ctx.strokeStyle = "#fff";
+  ctx.fillStyle = "#fff";
+  ctx.lineWidth = size * STROKE_FRACTION;
+  wipe();
+}
+
+function toCanvasPoint(ev) {
+  const r = canvas.getBoundingClientRect();
+  return {
+    x: ((ev.clientX - r.left) * canvas.width) / r.width,
+    y: ((ev.clientY - r.top) * canvas.height) / r.height,
+  };
+}
+
+function dot(p) {
+  ctx.beginPath();
+  ctx.arc(p.x, p.y, ctx.lineWidth / 2, 0, Math.PI * 2);
+  ctx.fill();
+}
+
+function segment(a, b) {
+  ctx.beginPath();
+  ctx.moveTo(a.x, a.y);
+  ctx.lineTo(b.x, b.y);
+  ctx.stroke();
+}
+
+/** Size the surface and start listening: `onInk` while drawing, `onStrokeEnd` at the end. */
+export function initCanvas({ onInk, onStrokeEnd }) {
+  canvas.addEventListener("pointerdown", (ev) => {
+    if (activePointer !== null) return;
+    if (ev.pointerType === "mouse" && ev.button !== 0) return;
+    ev.preventDefault();
+    activePointer = ev.pointerId;
+    // Capture so the stroke continues (and ends properly) when the pointer leaves the canvas.
+    canvas.setPointerCapture(ev.pointerId);
+    lastPoint = toCanvasPoint(ev);
+    dot(lastPoint); // a tap leaves a mark, like a pen
+    inked = true;
+    onInk();
+  });
+
+  canvas.addEventListener("pointermove", (ev) => {
+    if (ev.pointerId !== activePointer) return;
+    ev.preventDefault();
+    // Coalesced events give every sample the hardware reported since the last frame,
+    // which keeps fast pen/finger strokes smooth instead of polygonal.
+    const events = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [];
+    for (const e of events.length ? events : [ev]) {
+      const p = toCanvasPoint(e);
+      segment(lastPoint, p);
+      lastPoint = p;
+    }
+    onInk();
+  });
+
+  function endStroke(ev) {
+    if (ev.pointerId !== activePointer) return;
+    activePointer = null;
+    lastPoint = null;
+    onStrokeEnd(); // always send once at the end of a stroke so the final shape is classified
+  }
+  canvas.addEventListener("pointerup", endStroke);
+  canvas.addEventListener("pointercancel", endStroke);
+  canvas.addEventListener("lostpointercapture", endStroke);
+  // No context menu / long-press menu on the drawing surface.
+  canvas.addEventListener("contextmenu", (ev) => ev.preventDefault());
+  setupCanvas();
+}

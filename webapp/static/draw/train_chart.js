@@ -1,0 +1,76 @@
+/* The training chart: a plain canvas line chart of accuracy per epoch, no library. */
+const chart = document.querySelector("#train-chart");
+
+/** Plot accuracy and val_accuracy per epoch; `history[epoch-1]` is that epoch's metrics. */
+export function plotAccuracy(history, epochs, following) {
+  const dpr = Math.min(window.devicePixelRatio || 1, 2);
+  const cssW = chart.clientWidth || 400;
+  const cssH = chart.clientHeight || 200;
+  if (chart.width !== Math.round(cssW * dpr)) chart.width = Math.round(cssW * dpr);
+  if (chart.height !== Math.round(cssH * dpr)) chart.height = Math.round(cssH * dpr);
+  const c = chart.getContext("2d");
+  c.setTransform(dpr, 0, 0, dpr, 0, 0);
+  c.clearRect(0, 0, cssW, cssH);
+
+  const pad = { l: 40, r: 10, t: 10, b: 24 };
+  const w = cssW - pad.l - pad.r;
+  const h = cssH - pad.t - pad.b;
+  const series = [
+    { key: "accuracy", color: "#2563eb" },
+    { key: "val_accuracy", color: "#ea580c" },
+  ];
+  const values = [];
+  history.forEach((m) => series.forEach((s) => {
+    if (m && Number.isFinite(m[s.key])) values.push(m[s.key]);
+  }));
+  // Zoom the y-axis to the data (accuracies cluster near 1), in steps of 0.1.
+  const yMin = values.length ? Math.max(0, Math.floor(Math.min(...values) * 10 - 0.5) / 10) : 0;
+  const yMax = 1;
+  const n = Math.max(epochs, history.length, 1);
+  const xOf = (i) => pad.l + (n === 1 ? w / 2 : (i * w) / (n - 1));
+  const yOf = (v) => pad.t + h - ((v - yMin) / (yMax - yMin)) * h;
+
+  // axes and grid
+  c.font = "11px system-ui, sans-serif";
+  c.fillStyle = "#6b7280";
+  c.strokeStyle = "#e5e7eb";
+  c.lineWidth = 1;
+  c.textAlign = "right";
+  c.textBaseline = "middle";
+  for (let k = 0; k <= 4; k++) {
+    const v = yMin + ((yMax - yMin) * k) / 4;
+    const y = yOf(v);
+    c.beginPath(); c.moveTo(pad.l, y); c.lineTo(pad.l + w, y); c.stroke();
+    c.fillText(v.toFixed(2), pad.l - 4, y);
+  }
+  c.textAlign = "center";
+  c.textBaseline = "top";
+  const step = Math.ceil(n / 10);
+  for (let i = 0; i < n; i += step) c.fillText(String(i + 1), xOf(i), pad.t + h + 6);
+
+  if (!values.length) {
+    c.fillStyle = "#9ca3af";
+    c.textBaseline = "middle";
+    c.fillText(following ? "waiting for the first epoch…" : "no training yet",
+      pad.l + w / 2, pad.t + h / 2);
+    return;
+  }
+  for (const s of series) {
+    c.strokeStyle = s.color;
+    c.fillStyle = s.color;
+    c.lineWidth = 2;
+    c.beginPath();
+    let started = false;
+    history.forEach((m, i) => {
+      if (!m || !Number.isFinite(m[s.key])) return;
+      const x = xOf(i), y = yOf(m[s.key]);
+      if (started) c.lineTo(x, y); else { c.moveTo(x, y); started = true; }
+    });
+    c.stroke();
+    history.forEach((m, i) => {
+      if (!m || !Number.isFinite(m[s.key])) return;
+      c.beginPath(); c.arc(xOf(i), yOf(m[s.key]), 3, 0, Math.PI * 2); c.fill();
+    });
+  }
+}
+
