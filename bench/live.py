@@ -527,8 +527,11 @@ class HealthProbe:
                 "p99_ms": float(np.percentile(a, 99)) if a.size else None}
 
 
-def single_image_costs(url: str, procs: Procs, heavy: str, canvas: str, n: int = 3) -> dict:
-    """POST /api/predict one largest image vs one 280x280 canvas: time, peak RSS growth."""
+def single_image_costs(url: str, procs: Procs, heavy: str, canvas: str) -> dict:
+    """POST /api/predict one largest image vs one 280x280 canvas: time, and the peak RSS
+    growth of web and worker during that one request (the kernel's VmHWM, reset first)."""
+    from devtools.memory import PeakRss
+
     statuses: list[int] = []
 
     def post(image: str) -> float:
@@ -540,26 +543,16 @@ def single_image_costs(url: str, procs: Procs, heavy: str, canvas: str, n: int =
     for _ in range(3):
         post(canvas)  # warm
     canvas_ms = float(np.median([post(canvas) for _ in range(10)]))
-    rss0 = {r: procs.rss_mb(r) for r in ("web", "worker")}
-    peak, stop = dict(rss0), threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            for r in peak:
-                peak[r] = max(peak[r], procs.rss_mb(r))
-            time.sleep(0.02)
-
-    t = threading.Thread(target=sample)
-    t.start()
-    try:
-        heavy_ms = float(np.median([post(heavy) for _ in range(n)]))
-    finally:
-        stop.set()
-        t.join()
-    return {"canvas_ms": canvas_ms, "heavy_ms": heavy_ms, "ratio": heavy_ms / canvas_ms,
-            "statuses": sorted(set(statuses)),
-            "rss_growth_mb": {r: peak[r] - rss0[r] for r in peak},
-            "rss_before_mb": rss0}
+    heavy_ms, growth = [], {"web": 0.0, "worker": 0.0}
+    for _ in range(3):
+        peaks = {r: PeakRss(procs.roles[r][0]) for r in growth}
+        for p in peaks.values():
+            p.start()
+        heavy_ms.append(post(heavy))
+        growth = {r: max(growth[r], peaks[r].growth_mb()) for r in growth}
+    ms = float(np.median(heavy_ms))
+    return {"canvas_ms": canvas_ms, "heavy_ms": ms, "ratio": ms / canvas_ms,
+            "statuses": sorted(set(statuses)), "rss_growth_mb": growth}
 
 
 def raw_model_latency_ms(n: int = 300) -> float:
@@ -707,12 +700,12 @@ def report(args: argparse.Namespace, raw_ms: float | None, res: dict) -> None:
         hs = h["heavy"]
         print(f"  the streamer: {hs['answered']} of {hs['sent']} answered, "
               f"{hs['errors']} errors, p50 "
-              f"{fmt(hs['p50_ms'], 0)} ms; peak RSS growth web "
+              f"{fmt(hs['p50_ms'], 0)} ms; RSS growth over the run (sampled) web "
               f"{h['rss_growth_mb']['web']:.0f} MB, worker {h['rss_growth_mb']['worker']:.0f} MB")
         s = res["single_image"]
         print(f"  one 4096x4096 PNG via /api/predict: {s['heavy_ms']:.0f} ms vs 280x280 canvas "
               f"{s['canvas_ms']:.1f} ms = {s['ratio']:.1f}x (HTTP {s['statuses']}); "
-              f"peak RSS growth web "
+              f"peak RSS growth during one (kernel VmHWM) web "
               f"{s['rss_growth_mb']['web']:.0f} MB, worker {s['rss_growth_mb']['worker']:.0f} MB")
 
 

@@ -16,6 +16,7 @@ from shared.batches import add_chunks, create_batch, read_batch, record_results
 from shared.celery_app import CLASSIFY_CHUNK_TASK
 from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput
 from shared.wire import checked, image_item
+from webapp.batch_body import iter_images, off_loop
 from webapp.requests_json import json_object
 from webapp.services import redis_client, send, settings
 
@@ -37,9 +38,8 @@ def _items_from_multipart() -> list[dict[str, Any] | InvalidInput]:
     return items
 
 
-def _items_from_json() -> list[dict[str, Any] | InvalidInput]:
-    """JSON items, each validated now and sent on in compact form."""
-    images = json_object({"images"}).get("images")
+def _checked_items(images: Any) -> list[dict[str, Any] | InvalidInput]:
+    """Each item validated now and sent on in compact form, or the error that disqualifies it."""
     if not isinstance(images, list):
         raise InvalidInput("'images' must be a list of {\"pixels\"|\"image\": ...} objects")
     items: list[dict[str, Any] | InvalidInput] = []
@@ -49,6 +49,19 @@ def _items_from_json() -> list[dict[str, Any] | InvalidInput]:
         except InvalidInput as exc:
             items.append(exc)
     return items
+
+
+def _parse_and_check(raw: bytes) -> list[dict[str, Any] | InvalidInput] | None:
+    images = iter_images(raw)
+    return None if images is None else _checked_items(images)
+
+
+def _items_from_json() -> list[dict[str, Any] | InvalidInput]:
+    """JSON items, parsed and checked off the event loop (webapp/batch_body.py)."""
+    items = off_loop(_parse_and_check, request.get_data(cache=True))
+    if items is not None:
+        return items
+    return _checked_items(json_object({"images"}).get("images"))
 
 
 @bp.post("/api/batches")

@@ -1,7 +1,7 @@
 """The largest accepted image costs a bounded amount of memory in every process it crosses.
 
 Real redis-server, real Celery worker, real web server; the peak RSS of the web and worker
-processes is read from the kernel around one request (tests/utils/memory.py).
+processes is read from the kernel around one request (devtools/memory.py).
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 import requests
 
+from devtools.memory import PeakRss
 from tests.utils.images import data_url, draw_strokes, encode, rgba_on_transparent
-from tests.utils.memory import PeakRss
 
 pytestmark = pytest.mark.integration
 
