@@ -23,8 +23,9 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-# Rows per forward pass: two batch chunks (Settings.batch_chunk_size, 128). Large enough for
-# the model's batched speed, small enough that a live frame arriving mid-pass waits ~10-60 ms.
+# Rows per forward pass by default; the worker uses two batch chunks (2 x Settings.
+# batch_chunk_size): large enough for the model's batched speed, small enough that a live
+# frame arriving mid-pass waits for little.
 MAX_BATCH = 256
 
 # predict(digits uint8 (n,28,28)) -> (probabilities (n,10), model version)
