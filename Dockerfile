@@ -1,7 +1,11 @@
 # One image for every role: the command picks web, worker or trainer.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# ENV=production: the web role binds 0.0.0.0, which is allowed only in production mode, and
+# production mode refuses to start without a secret ADMIN_TOKEN (pass it at run time, with
+# REDIS_URL carrying the Redis password: redis://:PASSWORD@host:6379/0, or rediss:// for TLS).
+ENV ENV=production \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \

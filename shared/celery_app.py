@@ -11,6 +11,7 @@ from __future__ import annotations
 from celery import Celery
 from kombu import Queue
 
+from shared.kombu_guard import install as install_kombu_guard
 from shared.settings import Settings
 
 LIVE_QUEUE = "live"  # live frames and REST predictions: someone is waiting for each answer
@@ -24,6 +25,14 @@ CLASSIFY_FRAME_TASK = "worker.tasks.classify_frame"
 CLASSIFY_CHUNK_TASK = "worker.tasks.classify_chunk"
 RETRAIN_TASK = "trainer.tasks.retrain"
 
+# Redis client sockets, for the broker and the result backend alike: give up on a connect
+# after 5 s and on a silent peer after 30 s (longer than kombu's 1 s BRPOP and any reply),
+# keep TCP keepalive on so a dead peer behind a NAT or firewall is noticed, and PING an idle
+# pooled connection before reuse when it has been idle for 10 s (redis-py health checks).
+REDIS_SOCKET_CONNECT_TIMEOUT_S = 5
+REDIS_SOCKET_TIMEOUT_S = 30
+REDIS_HEALTH_CHECK_INTERVAL_S = 10
+
 TASK_ROUTES = {
     CLASSIFY_FRAME_TASK: {"queue": LIVE_QUEUE},
     PREDICT_TASK: {"queue": LIVE_QUEUE},
@@ -35,6 +44,8 @@ SETTINGS_KEY = "digitflow_settings"
 
 def make_celery(settings: Settings) -> Celery:
     """Build the Celery app from settings: JSON only, late acks, explicit queue routing."""
+    # kombu's Redis transport can kill or stall a worker on reconnect: see shared/kombu_guard.py.
+    install_kombu_guard()
     app = Celery("digitflow", include=["worker.tasks", "trainer.tasks"])
     app.conf.update(
         broker_url=settings.redis_url,
@@ -64,13 +75,35 @@ def make_celery(settings: Settings) -> Celery:
             # the sweep mutex of a SIGKILLed worker must not block everyone else for 5 min
             "unacked_mutex_expire": 15,
             "queue_order_strategy": "priority",
+            "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT_S,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT_S,
+            "socket_keepalive": True,
+            "health_check_interval": REDIS_HEALTH_CHECK_INTERVAL_S,
+            "retry_on_timeout": True,
         },
         result_expires=settings.batch_ttl_s,
         # One result backend per process, not one per thread: the web runs each request in
         # its own greenlet, and a new backend per sent task (Celery's default) cost ~20% of
         # the web's CPU per live frame. redis-py's pool is safe to share.
         result_backend_thread_safe=True,
+        # Survive Redis going away (issue 9): retry the broker connection at start-up and
+        # after a loss, forever (None), instead of Celery's default of 100 attempts and exit.
+        # `broker_heartbeat` is AMQP-only; on Redis the socket options above do that job.
+        broker_connection_retry=True,
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,
+        broker_connection_timeout=REDIS_SOCKET_CONNECT_TIMEOUT_S,
+        # The result backend (REST predictions, task state) retries too, with a short cap on
+        # the back-off so a result is written within ~1 s of Redis coming back.
+        result_backend_always_retry=True,
+        result_backend_max_retries=120,
+        result_backend_base_sleep_between_retries_ms=50,
+        result_backend_max_sleep_between_retries_ms=1000,
+        redis_socket_connect_timeout=REDIS_SOCKET_CONNECT_TIMEOUT_S,
+        redis_socket_timeout=REDIS_SOCKET_TIMEOUT_S,
+        redis_socket_keepalive=True,
+        redis_retry_on_timeout=True,
+        redis_backend_health_check_interval=REDIS_HEALTH_CHECK_INTERVAL_S,
         worker_hijack_root_logger=False,
         task_track_started=False,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from functools import lru_cache
 
 import redis
@@ -11,3 +12,12 @@ import redis
 def redis_client(url: str) -> redis.Redis:
     """One pooled client per URL and process."""
     return redis.Redis.from_url(url)
+
+
+def redacted(url: str) -> str:
+    """`url` with its password replaced by `**`, so logs never carry the Redis password."""
+    parts = urllib.parse.urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":**@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))

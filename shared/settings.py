@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 
 from pydantic import model_validator
@@ -35,6 +36,12 @@ class Settings(BaseSettings):
     feedback_cap: int = 20_000
     train_limit: int | None = None  # train on the first N MNIST images (demos, tests)
     visibility_timeout_s: int = 120
+    # The embedded Redis of `digitflow up` (issue 9): its memory cap (a redis-server size such
+    # as 512mb or 2gb); it runs with `noeviction`, so a full Redis refuses writes, never drops.
+    redis_maxmemory: str = "512mb"
+    # How long a training slot outlives a trainer that died without releasing it (refreshed
+    # every epoch, so it must exceed the longest epoch).
+    train_lock_ttl_s: int = 900
     version_check_interval_s: float = 5.0  # fallback to the pub/sub activation notice
 
     @model_validator(mode="after")
@@ -49,3 +56,27 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Build settings once per process; tests call `get_settings.cache_clear()` to re-read."""
     return Settings()
+
+
+def is_loopback(host: str) -> bool:
+    """True for `localhost` and loopback addresses; a wildcard or any other name is not."""
+    host = host.strip().strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to anything: treat it as public
+
+
+def check_bind(host: str, settings: Settings) -> None:
+    """Refuse a non-loopback bind outside production mode (issue 9).
+
+    Production mode is where the default admin token is refused, so a server reachable from the
+    network can never run with the published one.
+    """
+    if not is_loopback(host) and settings.env != "production":
+        raise ValueError(
+            f"refusing to listen on {host!r} with ENV={settings.env!r}: a non-loopback address "
+            "needs ENV=production and a secret ADMIN_TOKEN (or bind 127.0.0.1 for development)"
+        )

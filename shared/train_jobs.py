@@ -15,7 +15,7 @@ import redis
 
 from shared.redis_keys import TRAIN_LOCK, train_job
 
-LOCK_TTL_S = 900
+LOCK_TTL_S = 900  # the default of Settings.train_lock_ttl_s (TRAIN_LOCK_TTL_S)
 JOB_TTL_S = 7 * 24 * 3600
 
 
@@ -27,13 +27,13 @@ return redis.call('GET', KEYS[1])
 """
 
 
-def try_lock(r: redis.Redis, job_id: str) -> str | None:
+def try_lock(r: redis.Redis, job_id: str, ttl_s: int = LOCK_TTL_S) -> str | None:
     """Take the training slot for `job_id`; None if taken, else the holder's job id.
 
     One script sets the lock only if it is free and otherwise returns the holder, so a lock
     expiring between a SET NX and a GET cannot be read as "you got it".
     """
-    holder = r.eval(_TAKE_LOCK, 1, TRAIN_LOCK, job_id, LOCK_TTL_S)
+    holder = r.eval(_TAKE_LOCK, 1, TRAIN_LOCK, job_id, ttl_s)
     return holder.decode() if holder is not None else None
 
 
@@ -43,10 +43,10 @@ def lock_holder(r: redis.Redis) -> str | None:
     return holder.decode() if holder is not None else None
 
 
-def refresh_lock(r: redis.Redis, job_id: str) -> None:
+def refresh_lock(r: redis.Redis, job_id: str, ttl_s: int = LOCK_TTL_S) -> None:
     """Keep the slot while training makes progress."""
     if (r.get(TRAIN_LOCK) or b"").decode() == job_id:
-        r.expire(TRAIN_LOCK, LOCK_TTL_S)
+        r.expire(TRAIN_LOCK, ttl_s)
 
 
 def release_lock(r: redis.Redis, job_id: str) -> None:

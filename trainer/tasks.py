@@ -40,7 +40,7 @@ def retrain(job_id: str, epochs: int | None = None) -> dict[str, Any]:
         history = [*job.get("history", []), {"epoch": epoch, **metrics}]
         jobs.save_job(r, job_id, progress=epoch / total, metrics=metrics, history=history,
                       epoch=epoch, epochs=total)
-        jobs.refresh_lock(r, job_id)
+        jobs.refresh_lock(r, job_id, settings.train_lock_ttl_s)
         events.emit(settings.redis_url, "train_progress",
                     {"job_id": job_id, "epoch": epoch, "epochs": total, "metrics": metrics,
                      "status": "running"}, to=job_id)

@@ -36,8 +36,12 @@ class AnswerAwareRedisManager(socketio.RedisManager):
         default pool then fails with "Too many connections", and the base class answers a failed
         publish by reconnecting, which also drops the listener that relays workers' answers.
         """
+        if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            super()._redis_connect()  # sentinel and valkey URLs: the library's own way
+            return
         pool = redis.BlockingConnectionPool.from_url(
-            self.redis_url, max_connections=PUBLISH_CONNECTIONS, timeout=30)
+            self.redis_url, max_connections=PUBLISH_CONNECTIONS, timeout=30,
+            **self.redis_options)
         self.redis = redis.Redis(connection_pool=pool)
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self.connected = True

@@ -17,6 +17,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from shared.redis_conn import redacted
+
 log = logging.getLogger(__name__)
 WORKER_CONNECTIONS = 10_000  # gunicorn's default of 1,000 would cap the connections held
 
@@ -44,7 +46,7 @@ def serve(port: int | None = None, host: str | None = None) -> int:
     s = get_settings()
     host, port = host or s.host, port or s.port
     log.info("web server on http://%s:%d (redis %s, model store %s)", host, port,
-             s.redis_url, s.model_store)
+             redacted(s.redis_url), s.model_store)
     options = {"bind": f"{host}:{port}", "workers": 1, "worker_class": "gevent",
                "worker_connections": WORKER_CONNECTIONS, "backlog": 2048, "timeout": 0,
                "graceful_timeout": 5, "accesslog": None, "errorlog": "-", "loglevel": "warning"}

@@ -12,7 +12,7 @@ from shared.celery_app import RETRAIN_TASK
 from shared.preprocess import InvalidInput
 from webapp.auth import require_admin
 from webapp.requests_json import json_object
-from webapp.services import redis_client, send
+from webapp.services import redis_client, send, settings
 
 bp = Blueprint("training", __name__)
 MAX_EPOCHS = 50
@@ -29,7 +29,7 @@ def start():  # type: ignore[no-untyped-def]
         raise InvalidInput(f"epochs must be an integer from 1 to {MAX_EPOCHS}")
     r = redis_client()
     job_id = uuid.uuid4().hex
-    holder = jobs.try_lock(r, job_id)
+    holder = jobs.try_lock(r, job_id, settings().train_lock_ttl_s)
     if holder is not None:
         return jsonify(error="a training job is already running", job_id=holder), 409
     jobs.save_job(r, job_id, status="queued", progress=0.0, epochs=epochs, metrics={},

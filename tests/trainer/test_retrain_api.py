@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import requests
 
+from devtools.sio import RecordingClient
 from devtools.stack import start_stack
 from shared.model_store import ModelStore
-from tests.utils.sio import RecordingClient
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer test-admin-token"}

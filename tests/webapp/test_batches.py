@@ -12,8 +12,8 @@ import pytest
 import requests
 from PIL import Image
 
+from devtools.sio import RecordingClient
 from shared.mnist import load_mnist
-from tests.utils.sio import RecordingClient
 
 pytestmark = pytest.mark.integration
 

@@ -10,10 +10,10 @@ import math
 
 import pytest
 
+from devtools.sio import RecordingClient
 from shared.celery_app import CLASSIFY_FRAME_TASK, make_celery
 from shared.mnist import load_mnist
 from shared.settings import Settings
-from tests.utils.sio import RecordingClient
 
 pytestmark = pytest.mark.integration
 

@@ -16,9 +16,9 @@ import pytest
 import requests
 import socketio
 
+from devtools.sio import RecordingClient
 from shared.mnist import load_mnist
 from tests.utils.images import data_url, draw_strokes, encode, rgba_on_transparent
-from tests.utils.sio import RecordingClient
 
 pytestmark = pytest.mark.integration
 

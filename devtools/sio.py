@@ -12,14 +12,24 @@ import socketio
 class RecordingClient:
     """Connects to the stack and keeps every `prediction`/`error`/`hello` event in order."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, reconnection: bool = False) -> None:
         self.events: list[tuple[str, dict[str, Any], float]] = []
         self._cond = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
+        self.connects = 0  # how many times the transport (re)connected
+        # reconnection=True: python-socketio's own retry (0.5 s, doubling up to 2 s), as a
+        # browser would do, for tests that restart the web server under a connected client.
+        self.sio = socketio.Client(reconnection=reconnection, reconnection_delay=0.5,
+                                   reconnection_delay_max=2)
+        self.sio.on("connect", self._on_connect)
         for name in ("prediction", "error", "hello", "model_activated", "batch_progress",
                      "train_progress"):
             self.sio.on(name, self._recorder(name))
         self.sio.connect(url, wait_timeout=10)
+
+    def _on_connect(self) -> None:
+        with self._cond:
+            self.connects += 1
+            self._cond.notify_all()
 
     def _recorder(self, name: str):  # type: ignore[no-untyped-def]
         def record(data: dict[str, Any]) -> None:
