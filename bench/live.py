@@ -1,64 +1,558 @@
-"""Live-drawing benchmark: N Socket.IO clients drawing real MNIST digits at 10 frames/s.
+"""Live-drawing benchmark: asyncio Socket.IO clients that draw what the page draws.
 
-Prints end-to-end latency (emit -> `prediction` received) p50/p95/p99, frames answered/sent,
-frames coalesced by the workers, and the raw single-image model latency measured in this run.
+Each drawer is a python-socketio AsyncClient that sends `draw` frames at --fps (10/s, like the
+page's 100 ms throttle). A frame is what webapp/static/draw.js sends: a FRAME x FRAME canvas
+(112x112) of an MNIST test digit, by default in the page's encoding (a PNG data URL);
+`--encoding pixels` sends the 12,544-number JSON array the page sent before. Latency is measured
+from the emit to the `prediction` for that seq. All clients share one asyncio loop, so
+thousands of connections need no thread each. Clients spread over loopback source addresses
+(127.0.x.y, --per-address connections each), as many users would, so a per-address
+connection cap does not refuse the benchmark itself.
 
-    python bench/live.py                       # starts its own system with 1 worker
-    python bench/live.py --url http://127.0.0.1:5000 --redis redis://127.0.0.1:6379/0
+Runs (all in one system, so every ratio below is measured in the same conditions):
+  plain     each level of --clients alone: sent/answered/coalesced/late, p50/p95/p99, and
+            the largest level whose p99 <= 100 ms ("drawers at p99 <= 100 ms").
+  --batch N the --batch-clients drawer(s) alone, then while an N-image JSON batch (MNIST
+            28x28 pixels, POST /api/batches) is uploaded and processed; the ratio of the two
+            p99s, frames late (no answer within 2 s), and the batch's images/s.
+  --idle N  N idle connections (websocket transport) are opened and held while
+            --idle-clients drawers draw; reports how many connections were held, the
+            drawers' p99 vs their p99 with no idle connections, and /healthz p50/p99 polled
+            every 100 ms meanwhile (and in the plain run, for comparison).
+  --heavy R one client streams the largest accepted image (a 4096x4096 RGBA PNG as a data
+            URL) R times per second while a drawer draws; the drawer's p99 vs alone, the
+            peak RSS growth of the web and worker processes, and one such image through
+            POST /api/predict vs a 280x280 canvas PNG (time ratio).
+
+For every run it prints the CPU seconds each process used (web server, workers, Redis, this
+benchmark client; psutil, whole process trees) per answered frame, in ms.
+
+"late" = frames with no answer within 2 s. "coalesced" = frames the system skipped because a
+newer frame of the same client replaced them (by design; read from Redis).
+
+    python bench/live.py                                 # 1, 10, 50 drawers, 1 worker
+    python bench/live.py --clients 1 --batch 20000       # live alone vs during a batch
+    python bench/live.py --clients 10 --idle 2000        # 2,000 idle connections
+    python bench/live.py --clients 10,20,40,80           # drawers at p99 <= 100 ms
+    python bench/live.py --clients 1 --heavy 10          # a client streaming 4096^2 PNGs
+
+It starts its own throwaway system (embedded Redis, --workers workers, web server) on free
+ports and stops it at the end; --url/--redis measure a running system instead (then only the
+client's and Redis's CPU can be attributed). The machine's other load shows in every figure:
+compare ratios within one run, or two runs side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import base64
+import contextlib
+import io
 import json
 import os
+import resource
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import aiohttp
+import psutil
 import redis
+import requests
 import socketio
 
 from shared.mnist import load_mnist
 from shared.redis_keys import COALESCED_COUNTER
 
+FRAME = 112  # FRAME_SIZE in webapp/static/draw/canvas.js
+LATE_S = 2.0
+P99_TARGET_MS = 100.0
+ENCODINGS = ("image", "pixels")  # the page's (a PNG data URL), then the contract's JSON array
+CONNECT_TIMEOUT_S = 20.0
+
+
+# ---------------------------------------------------------------- frames
+def page_frames(images: np.ndarray, n: int) -> list[np.ndarray]:
+    """MNIST digits upscaled to the page's frame size, smoothed like a canvas downsample."""
+    return [np.asarray(Image.fromarray(img).resize((FRAME, FRAME), Image.Resampling.BILINEAR))
+            for img in images[:n]]
+
+
+def encode_frame(u8: np.ndarray, encoding: str) -> dict[str, Any]:
+    """The `draw` payload (without seq) for this frame: as the page sends it (`image`, an
+    opaque RGBA PNG, what canvas.toDataURL gives), or as a JSON array (`pixels`)."""
+    if encoding == "pixels":
+        return {"pixels": u8.tolist()}
+    if encoding == "image":
+        return {"image": png_data_url(Image.fromarray(u8).convert("RGBA"))}
+    raise ValueError(encoding)
+
+
+def png_data_url(img: Image.Image, optimize: bool = False) -> str:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=optimize)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def heavy_png(side: int = 4096) -> str:
+    """The largest accepted image: 4096x4096 RGBA, a digit stroked on transparency (~70 KB)."""
+    img = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    d = ImageDraw.Draw(img)
+    w = side // 12
+    d.line([(side * 0.25, side * 0.2), (side * 0.75, side * 0.2), (side * 0.4, side * 0.85)],
+           fill=(0, 0, 0, 255), width=w, joint="curve")
+    return png_data_url(img, optimize=True)
+
+
+def canvas_png(side: int = 280) -> str:
+    """A 280x280 canvas PNG as a browser would export it: white strokes on black."""
+    img = Image.new("L", (side, side), 0)
+    d = ImageDraw.Draw(img)
+    d.line([(70, 56), (210, 56), (112, 238)], fill=255, width=side // 13, joint="curve")
+    return png_data_url(img)
+
+
+# ---------------------------------------------------------------- processes and CPU
+@dataclass
+class Procs:
+    """Process-tree roots per role, for CPU and RSS accounting."""
+
+    roles: dict[str, list[int]]
+
+    def _tree(self, pid: int) -> list[psutil.Process]:
+        """The process and its descendants (not for this client: they are the system)."""
+        try:
+            p = psutil.Process(pid)
+            return [p] if pid == os.getpid() else [p, *p.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def cpu(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for role, pids in self.roles.items():
+            total = 0.0
+            for pid in pids:
+                for p in self._tree(pid):
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        t = p.cpu_times()
+                        total += t.user + t.system
+            out[role] = total
+        return out
+
+    def rss_mb(self, role: str) -> float:
+        total = 0
+        for pid in self.roles.get(role, []):
+            for p in self._tree(pid):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    total += p.memory_info().rss
+        return total / 2**20
+
+
+def cpu_per_frame(before: dict[str, float], after: dict[str, float], answered: int
+                  ) -> dict[str, float]:
+    """CPU ms per answered frame, per role and in total."""
+    out = {role: (after[role] - before[role]) * 1000 / max(answered, 1) for role in before}
+    out["total"] = sum(out.values())
+    return out
+
+
+def redis_pid(url: str) -> int | None:
+    """A local Redis's pid, from INFO (works for a system we did not start too)."""
+    try:
+        pid = int(redis.Redis.from_url(url).info("server")["process_id"])
+        psutil.Process(pid)
+        return pid
+    except Exception:
+        return None
+
+
+# ---------------------------------------------------------------- clients
+class Addresses:
+    """Loopback source addresses, at most `per_address` connections each."""
+
+    def __init__(self, per_address: int) -> None:
+        self.per, self.n = per_address, 0
+
+    def next(self) -> str:
+        i = self.n // self.per
+        self.n += 1
+        return f"127.0.{1 + i // 250}.{1 + i % 250}"
+
+
+async def open_client(url: str, addr: str, transports: list[str] | None = None
+                      ) -> socketio.AsyncClient:
+    """Connect one Socket.IO client from source address `addr`."""
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(addr, 0)),
+                                    timeout=aiohttp.ClientTimeout(total=None, connect=15))
+    sio = socketio.AsyncClient(reconnection=False, http_session=session)
+    sio.bench_session = session  # type: ignore[attr-defined]
+    try:
+        await asyncio.wait_for(sio.connect(url, transports=transports,
+                                           wait_timeout=CONNECT_TIMEOUT_S),
+                               CONNECT_TIMEOUT_S + 5)
+    except BaseException:
+        await close_client(sio)
+        raise
+    return sio
+
+
+async def close_client(sio: socketio.AsyncClient) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(sio.disconnect(), 5)
+    with contextlib.suppress(Exception):
+        await sio.bench_session.close()  # type: ignore[attr-defined]
+
 
 class Drawer:
     """One simulated user: sends frames at `fps`, records when each answer arrives."""
 
-    def __init__(self, url: str, frames: list[list[list[int]]], fps: float) -> None:
-        self.frames, self.fps = frames, fps
+    def __init__(self, frames: list[dict[str, Any]]) -> None:
+        self.frames = frames
         self.sent: dict[int, float] = {}
         self.latency_ms: dict[int, float] = {}
-        self.errors: list[dict] = []
-        self.sio = socketio.Client(reconnection=False)
-        self.sio.on("prediction", self._on_prediction)
-        self.sio.on("error", self.errors.append)
-        self.sio.connect(url, wait_timeout=20)
+        self.errors: list[Any] = []
+        self.sio: socketio.AsyncClient | None = None
 
-    def _on_prediction(self, data: dict) -> None:
-        seq = data["seq"]
-        if seq in self.sent:
+    async def connect(self, url: str, addr: str) -> None:
+        self.sio = await open_client(url, addr)
+        self.sio.on("prediction", self._on_prediction)
+        self.sio.on("error", self._on_error)
+
+    async def _on_prediction(self, data: dict) -> None:
+        seq = data.get("seq")
+        if seq in self.sent and seq not in self.latency_ms:
             self.latency_ms[seq] = (time.perf_counter() - self.sent[seq]) * 1000
 
-    def run(self, duration: float, start_at: float) -> None:
-        period = 1.0 / self.fps
-        time.sleep(max(0.0, start_at - time.perf_counter()))
-        t_end = start_at + duration
-        seq = 0
-        next_t = time.perf_counter()
-        while next_t < t_end:
+    async def _on_error(self, data: Any) -> None:
+        self.errors.append(data)
+
+    async def draw(self, start_at: float, until: float, fps: float,
+                   stop: asyncio.Event | None = None) -> None:
+        assert self.sio is not None
+        period, seq = 1.0 / fps, len(self.sent)
+        next_t = start_at
+        while next_t < until and not (stop and stop.is_set()):
+            await asyncio.sleep(max(0.0, next_t - time.perf_counter()))
             seq += 1
-            frame = self.frames[seq % len(self.frames)]
             self.sent[seq] = time.perf_counter()
-            self.sio.emit("draw", {"pixels": frame, "seq": seq})
+            try:
+                await self.sio.emit("draw", {**self.frames[seq % len(self.frames)], "seq": seq})
+            except Exception as exc:
+                self.errors.append(repr(exc))
+                return
             next_t += period
-            time.sleep(max(0.0, next_t - time.perf_counter()))
+
+
+def latency_stats(drawers: list[Drawer], t0: float = 0.0, t1: float = float("inf")) -> dict:
+    """Latency percentiles and counts over the frames sent in [t0, t1].
+
+    A frame is "late" when neither it nor a newer frame of the same client was answered
+    within LATE_S: what the user sees is then over 2 s stale. (A frame replaced by a newer
+    one, coalesced, gets no answer by design, and is late only if the newer one is.)
+    """
+    lat, sent, late = [], 0, 0
+    for d in drawers:
+        fresh_at = float("inf")  # earliest answer to this seq or a newer one
+        for seq in sorted(d.sent, reverse=True):
+            at = d.sent[seq]
+            ms = d.latency_ms.get(seq)
+            if ms is not None:
+                fresh_at = min(fresh_at, at + ms / 1000)
+            if not t0 <= at <= t1:
+                continue
+            sent += 1
+            if fresh_at - at > LATE_S:
+                late += 1
+            if ms is not None:
+                lat.append(ms)
+    a = np.array(lat)
+    pct = {f"p{q}_ms": float(np.percentile(a, q)) if a.size else None for q in (50, 95, 99)}
+    return {"sent": sent, "answered": int(a.size), "late": late,
+            "max_ms": float(a.max()) if a.size else None,
+            "errors": sum(len(d.errors) for d in drawers), **pct}
+
+
+# ---------------------------------------------------------------- the system under test
+@dataclass
+class System:
+    url: str
+    redis_url: str
+    procs: Procs
+    r: redis.Redis = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.r = redis.Redis.from_url(self.redis_url)
+
+    def coalesced(self) -> int:
+        return int(self.r.get(COALESCED_COUNTER) or 0)
+
+
+@contextlib.contextmanager
+def own_system(workers: int, env: dict[str, str]) -> Iterator[System]:
+    """A private system on free ports (devtools.stack), with each role's pid for accounting."""
+    from devtools.stack import running_system
+
+    with running_system(workers=workers, **env) as stack:
+        procs = Procs({"web": [stack.web.pid], "worker": [w.pid for w in stack.workers],
+                       "redis": [redis_pid(stack.redis_url)], "client": [os.getpid()]})
+        print(f"system up: {stack.url} (logs in {stack.log_dir})", flush=True)
+        yield System(stack.url, stack.redis_url, procs)
+
+
+# ---------------------------------------------------------------- runs
+@dataclass
+class Bench:
+    system: System
+    frames: list[dict[str, Any]]
+    fps: float
+    duration: float
+    addresses: Addresses
+
+    async def drawers(self, n: int) -> list[Drawer]:
+        ds = [Drawer(self.frames[i::n] or self.frames) for i in range(n)]
+        sem = asyncio.Semaphore(50)
+
+        async def connect(d: Drawer) -> None:
+            async with sem:
+                await d.connect(self.system.url, self.addresses.next())
+
+        await asyncio.gather(*(connect(d) for d in ds))
+        return ds
+
+    async def draw(self, ds: list[Drawer], duration: float,
+                   stop: asyncio.Event | None = None) -> tuple[float, float]:
+        """All drawers draw (staggered over one period); returns the sending window."""
+        start = time.perf_counter() + 0.3
+        until = start + duration
+        await asyncio.gather(*(d.draw(start + i / self.fps / len(ds), until, self.fps, stop)
+                               for i, d in enumerate(ds)))
+        end = time.perf_counter()
+        await asyncio.sleep(LATE_S + 0.5)  # let the last answers arrive
+        return start, end
+
+    async def measured(self, coro: Any, answered_of: Any) -> tuple[Any, dict[str, float]]:
+        """Run `coro`, returning its result and CPU ms per answered frame per role."""
+        cpu0, co0 = self.system.procs.cpu(), self.system.coalesced()
+        result = await coro
+        cpu = cpu_per_frame(cpu0, self.system.procs.cpu(), answered_of(result))
+        result["coalesced"] = self.system.coalesced() - co0
+        return result, cpu
+
+    async def plain(self, n: int, healthz: bool = False) -> dict:
+        """n drawers alone."""
+        ds = await self.drawers(n)
+
+        async def go() -> dict:
+            probe = HealthProbe(self.system.url) if healthz else None
+            if probe:
+                probe.start()
+            await self.draw(ds, self.duration)
+            out = {"clients": n, **latency_stats(ds)}
+            if probe:
+                out["healthz"] = await probe.stop()
+            return out
+
+        res, cpu = await self.measured(go(), lambda r: r["answered"])
+        for d in ds:
+            await close_client(d.sio)
+        return {**res, "cpu_ms_per_frame": cpu}
+
+    async def with_batch(self, n: int, n_images: int, pixels: list[list[list[int]]]) -> dict:
+        """n drawers while an n_images batch is uploaded and processed."""
+        ds = await self.drawers(n)
+        body = json.dumps({"images": [{"pixels": pixels[i % len(pixels)]}
+                                      for i in range(n_images)]})
+        done = asyncio.Event()
+        batch: dict[str, Any] = {}
+
+        def run_batch(loop: asyncio.AbstractEventLoop) -> None:
+            try:
+                batch["t_post"] = time.perf_counter()
+                resp = requests.post(f"{self.system.url}/api/batches", data=body, timeout=600,
+                                     headers={"Content-Type": "application/json"})
+                batch["t_accepted"] = time.perf_counter()
+                batch["status_code"] = resp.status_code
+                bid = resp.json()["batch_id"]
+                while True:
+                    view = requests.get(f"{self.system.url}/api/batches/{bid}?results=0",
+                                        timeout=60).json()
+                    if view["status"] in ("done", "failed"):
+                        break
+                    time.sleep(0.1)
+                batch["t_done"] = time.perf_counter()
+                batch["status"] = view["status"]
+                batch["server_s"] = view.get("finished", 0) - view.get("created", 0)
+            except Exception as exc:
+                batch["failure"] = repr(exc)
+            finally:
+                loop.call_soon_threadsafe(done.set)
+
+        async def go() -> dict:
+            t = threading.Thread(target=run_batch, args=(asyncio.get_running_loop(),))
+            t.start()
+            await self.draw(ds, 600.0, stop=done)
+            t.join()
+            t1 = batch.get("t_done", float("inf"))
+            out = {"clients": n, **latency_stats(ds, batch.get("t_post", 0.0), t1)}
+            if "t_done" in batch:
+                out["batch_images"] = n_images
+                out["batch_e2e_s"] = batch["t_done"] - batch["t_post"]
+                out["batch_after_upload_ips"] = n_images / (batch["t_done"] - batch["t_accepted"])
+                out["batch_status"] = batch["status"]
+            else:
+                out["batch_failure"] = batch.get("failure")
+            return out
+
+        res, cpu = await self.measured(go(), lambda r: r["answered"])
+        for d in ds:
+            await close_client(d.sio)
+        return {**res, "cpu_ms_per_frame": cpu}
+
+    async def with_idle(self, n: int, n_idle: int) -> dict:
+        """n drawers (and a /healthz probe) while n_idle idle connections are held."""
+        idle: list[socketio.AsyncClient] = []
+        failures, consecutive = 0, 0
+        sem = asyncio.Semaphore(50)
+        t_open = time.perf_counter()
+
+        async def open_one() -> None:
+            nonlocal failures, consecutive
+            async with sem:
+                if consecutive >= 100:  # the server stopped accepting: don't wait for each
+                    failures += 1
+                    return
+                try:
+                    idle.append(await open_client(self.system.url, self.addresses.next(),
+                                                  transports=["websocket"]))
+                    consecutive = 0
+                except Exception:
+                    failures += 1
+                    consecutive += 1
+
+        await asyncio.gather(*(open_one() for _ in range(n_idle)))
+        open_s = time.perf_counter() - t_open
+        held = sum(1 for c in idle if c.connected)
+        print(f"  idle: {held} of {n_idle} connections held ({failures} failed) "
+              f"after {open_s:.1f}s", flush=True)
+        try:
+            res = await self.plain(n, healthz=True)
+        except Exception as exc:  # e.g. the drawers cannot even connect
+            res = {"clients": n, "failure": repr(exc)}
+        res.update(idle_requested=n_idle, idle_held=held,
+                   idle_still_connected=sum(1 for c in idle if c.connected),
+                   idle_failed=failures, idle_open_s=open_s)
+        await asyncio.gather(*(close_client(c) for c in idle))
+        return res
+
+    async def with_heavy(self, n: int, rate: float, heavy: str) -> dict:
+        """n drawers while another client streams the largest image `rate` times a second."""
+        ds = await self.drawers(n)
+        streamer = Drawer([{"image": heavy}])
+        await streamer.connect(self.system.url, self.addresses.next())
+        rss0 = {r: self.system.procs.rss_mb(r) for r in ("web", "worker")}
+        peak = dict(rss0)
+        stop = asyncio.Event()
+
+        async def sample() -> None:
+            while not stop.is_set():
+                for r in peak:
+                    peak[r] = max(peak[r], self.system.procs.rss_mb(r))
+                await asyncio.sleep(0.05)
+
+        async def go() -> dict:
+            sampler = asyncio.create_task(sample())
+            start = time.perf_counter() + 0.3
+            until = start + self.duration
+            await asyncio.gather(streamer.draw(start, until, rate),
+                                 self.draw(ds, self.duration))
+            stop.set()
+            await sampler
+            return {"clients": n, **latency_stats(ds), "heavy_rate": rate,
+                    "heavy": latency_stats([streamer]),
+                    "rss_growth_mb": {r: peak[r] - rss0[r] for r in peak}}
+
+        res, cpu = await self.measured(go(), lambda r: r["answered"])
+        for d in [*ds, streamer]:
+            await close_client(d.sio)
+        return {**res, "cpu_ms_per_frame": cpu}
+
+
+class HealthProbe:
+    """GET /healthz every 100 ms; latencies (a timeout counts as 15 s)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.ms: list[float] = []
+        self.failures = 0
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        conn = aiohttp.TCPConnector(local_addr=("127.0.0.250", 0))
+        async with aiohttp.ClientSession(connector=conn) as s:
+            while not self._stop.is_set():
+                t = time.perf_counter()
+                try:
+                    async with s.get(f"{self.url}/healthz",
+                                     timeout=aiohttp.ClientTimeout(total=15)) as resp:
+                        await resp.read()
+                        if resp.status != 200:
+                            self.failures += 1
+                    self.ms.append((time.perf_counter() - t) * 1000)
+                except Exception:
+                    self.failures += 1
+                    self.ms.append(15_000.0)
+                await asyncio.sleep(0.1)
+
+    async def stop(self) -> dict:
+        self._stop.set()
+        if self._task:
+            await self._task
+        a = np.array(self.ms)
+        return {"n": int(a.size), "failures": self.failures,
+                "p50_ms": float(np.percentile(a, 50)) if a.size else None,
+                "p99_ms": float(np.percentile(a, 99)) if a.size else None}
+
+
+def single_image_costs(url: str, procs: Procs, heavy: str, canvas: str) -> dict:
+    """POST /api/predict one largest image vs one 280x280 canvas: time, and the peak RSS
+    growth of web and worker during that one request (the kernel's VmHWM, reset first)."""
+    from devtools.memory import PeakRss
+
+    statuses: list[int] = []
+
+    def post(image: str) -> float:
+        t = time.perf_counter()
+        resp = requests.post(f"{url}/api/predict", json={"image": image}, timeout=120)
+        statuses.append(resp.status_code)  # a 504 still tells how long it took
+        return (time.perf_counter() - t) * 1000
+
+    for _ in range(3):
+        post(canvas)  # warm
+    canvas_ms = float(np.median([post(canvas) for _ in range(10)]))
+    heavy_ms, growth = [], {"web": 0.0, "worker": 0.0}
+    for _ in range(3):
+        peaks = {r: PeakRss(procs.roles[r][0]) for r in growth}
+        for p in peaks.values():
+            p.start()
+        heavy_ms.append(post(heavy))
+        growth = {r: max(growth[r], peaks[r].growth_mb()) for r in growth}
+    ms = float(np.median(heavy_ms))
+    return {"canvas_ms": canvas_ms, "heavy_ms": ms, "ratio": ms / canvas_ms,
+            "statuses": sorted(set(statuses)), "rss_growth_mb": growth}
 
 
 def raw_model_latency_ms(n: int = 300) -> float:
@@ -77,77 +571,196 @@ def raw_model_latency_ms(n: int = 300) -> float:
     return float(np.median(times))
 
 
-def run_level(url: str, r: redis.Redis, n_clients: int, frames: list, fps: float,
-              duration: float) -> dict:
-    """Run one load level and summarise it."""
-    drawers = [Drawer(url, frames[i::n_clients] or frames, fps) for i in range(n_clients)]
-    coalesced_before = int(r.get(COALESCED_COUNTER) or 0)
-    start_at = time.perf_counter() + 0.5
-    threads = [threading.Thread(target=d.run, args=(duration, start_at + i * (1 / fps) / n_clients))
-               for i, d in enumerate(drawers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    time.sleep(2.0)  # let the last answers arrive
-    coalesced = int(r.get(COALESCED_COUNTER) or 0) - coalesced_before
-    lat = np.array([v for d in drawers for v in d.latency_ms.values()])
-    sent = sum(len(d.sent) for d in drawers)
-    last_answered = sum(max(d.sent) in d.latency_ms for d in drawers)
-    errors = sum(len(d.errors) for d in drawers)
-    for d in drawers:
-        d.sio.disconnect()
-    return {
-        "clients": n_clients, "sent": sent, "answered": int(lat.size), "coalesced": coalesced,
-        "lost": sent - int(lat.size) - coalesced, "errors": errors,
-        "last_frame_answered": f"{last_answered}/{n_clients}",
-        "p50_ms": float(np.percentile(lat, 50)) if lat.size else None,
-        "p95_ms": float(np.percentile(lat, 95)) if lat.size else None,
-        "p99_ms": float(np.percentile(lat, 99)) if lat.size else None,
-    }
+# ---------------------------------------------------------------- printing
+def fmt(v: Any, width: int = 8) -> str:
+    if v is None:
+        return f"{'-':>{width}}"
+    return f"{v:>{width}.1f}" if isinstance(v, float) else f"{v!s:>{width}}"
+
+
+LAT_HEAD = ("clients", "sent", "answered", "coalesced", "late", "errors", "p50_ms", "p95_ms",
+            "p99_ms", "max_ms")
+CPU_ROLES = ("web", "worker", "redis", "client", "total")
+
+
+def print_rows(title: str, rows: list[dict]) -> None:
+    print(f"\n{title}")
+    print(" ".join(f"{h:>8}" for h in ("run", *LAT_HEAD)) + " | cpu ms/answered frame: "
+          + " ".join(f"{r:>6}" for r in CPU_ROLES))
+    for row in rows:
+        cpu = row.get("cpu_ms_per_frame", {})
+        print(" ".join(fmt(row.get(h)) for h in ("run", *LAT_HEAD)) + " | "
+              + " " * 23 + " ".join(f"{cpu[r]:>6.2f}" if r in cpu else f"{'-':>6}"
+                                    for r in CPU_ROLES))
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a and b else "n/a"
+
+
+async def run_all(args: argparse.Namespace, system: System, frames: list[dict[str, Any]],
+                  pixels28: list) -> dict:
+    """Every requested run, in one system."""
+    bench = Bench(system, frames, args.fps, args.duration, Addresses(args.per_address))
+    levels = [int(c) for c in args.clients.split(",")]
+    out: dict[str, Any] = {"plain": {}}
+
+    async def plain(n: int) -> dict:
+        if n not in out["plain"]:
+            print(f"run: {n} drawer(s) alone", flush=True)
+            out["plain"][n] = {"run": "alone", **await bench.plain(n, healthz=True)}
+        return out["plain"][n]
+
+    def save() -> None:  # after each run, so a later failure loses nothing
+        if args.json_out:
+            Path(args.json_out).write_text(json.dumps({"args": vars(args), **out}, indent=2,
+                                                      default=str))
+
+    for n in levels:
+        await plain(n)
+        save()
+    if args.batch:
+        base = await plain(args.batch_clients)
+        print(f"run: {args.batch_clients} drawer(s) during a {args.batch}-image batch", flush=True)
+        out["batch"] = {"run": "batch", **await bench.with_batch(args.batch_clients, args.batch,
+                                                                 pixels28)}
+        out["batch"]["alone_p99_ms"] = base["p99_ms"]
+        save()
+    if args.idle:
+        await plain(args.idle_clients)
+        print(f"run: {args.idle_clients} drawers with {args.idle} idle connections", flush=True)
+        out["idle"] = {"run": "idle", **await bench.with_idle(args.idle_clients, args.idle)}
+        save()
+    if args.heavy:
+        await plain(args.heavy_clients)
+        heavy = heavy_png()
+        print("run: one 4096x4096 PNG vs one 280x280 canvas PNG through /api/predict",
+              flush=True)
+        out["single_image"] = await asyncio.to_thread(
+            single_image_costs, system.url, system.procs, heavy, canvas_png())
+        save()
+        print(f"run: {args.heavy_clients} drawer(s) while a client streams 4096x4096 PNGs "
+              f"({len(heavy) * 3 // 4 // 1024} KB) at {args.heavy:g}/s", flush=True)
+        out["heavy"] = {"run": "heavy", **await bench.with_heavy(args.heavy_clients, args.heavy,
+                                                                 heavy)}
+        save()
+    return out
+
+
+def report(args: argparse.Namespace, raw_ms: float | None, res: dict) -> None:
+    print(f"\nlive drawing: {args.fps:g} frames/s per drawer, {args.duration:g}s per run, "
+          f"{args.workers} worker(s), {FRAME}x{FRAME} frames as '{args.encoding}'")
+    if raw_ms is not None:
+        print(f"raw single-image model latency (compiled, this process): {raw_ms:.2f} ms")
+    plain = [res["plain"][n] for n in sorted(res["plain"])]
+    print_rows("drawers alone", plain)
+    ok = [r["clients"] for r in plain
+          if r["p99_ms"] is not None and r["p99_ms"] <= P99_TARGET_MS and r["late"] == 0]
+    print(f"largest level with p99 <= {P99_TARGET_MS:g} ms and none late: "
+          f"{max(ok) if ok else 'none'} drawers (levels tried: "
+          f"{', '.join(str(r['clients']) for r in plain)})")
+    for r in plain:
+        h = r.get("healthz")
+        if h:
+            print(f"  /healthz during {r['clients']} drawer(s): p50 {fmt(h['p50_ms'], 0)} ms, "
+                  f"p99 {fmt(h['p99_ms'], 0)} ms, {h['failures']} failed of {h['n']}")
+    if "batch" in res:
+        b = res["batch"]
+        print_rows(f"during a {args.batch}-image batch", [b])
+        print(f"  live p99 during the batch vs alone: {fmt(b['p99_ms'], 0)} vs "
+              f"{fmt(b['alone_p99_ms'], 0)} ms = {ratio(b['p99_ms'], b['alone_p99_ms'])}; "
+              f"{b['late']} of {b['sent']} frames late (> {LATE_S:g} s or never)")
+        if "batch_e2e_s" in b:
+            print(f"  batch: {b['batch_status']}, {b['batch_e2e_s']:.1f} s end to end, "
+                  f"{b['batch_after_upload_ips']:.0f} images/s after the upload")
+        else:
+            print(f"  batch failed: {b.get('batch_failure')}")
+    if "idle" in res:
+        i = res["idle"]
+        alone = res["plain"][args.idle_clients]
+        print_rows(f"with {args.idle} idle connections", [i])
+        print(f"  held {i['idle_held']} of {i['idle_requested']} idle connections "
+              f"({i['idle_failed']} failed, opened in {i['idle_open_s']:.1f} s; "
+              f"{i['idle_still_connected']} still connected at the end)")
+        if "failure" in i:
+            print(f"  drawers failed: {i['failure']}")
+        else:
+            h = i["healthz"]
+            print(f"  /healthz meanwhile: p50 {fmt(h['p50_ms'], 0)} ms, p99 "
+                  f"{fmt(h['p99_ms'], 0)} ms, {h['failures']} failed of {h['n']}")
+            print(f"  drawers' p99 with idle vs without: {fmt(i['p99_ms'], 0)} vs "
+                  f"{fmt(alone['p99_ms'], 0)} ms = {ratio(i['p99_ms'], alone['p99_ms'])}")
+    if "heavy" in res:
+        h = res["heavy"]
+        alone = res["plain"][args.heavy_clients]
+        print_rows(f"while one client streams 4096x4096 PNGs at {args.heavy:g}/s", [h])
+        print(f"  other client's p99 vs alone: {fmt(h['p99_ms'], 0)} vs "
+              f"{fmt(alone['p99_ms'], 0)} ms = {ratio(h['p99_ms'], alone['p99_ms'])}, "
+              f"max wait {fmt(h['max_ms'], 0)} ms")
+        hs = h["heavy"]
+        print(f"  the streamer: {hs['answered']} of {hs['sent']} answered, "
+              f"{hs['errors']} errors, p50 "
+              f"{fmt(hs['p50_ms'], 0)} ms; RSS growth over the run (sampled) web "
+              f"{h['rss_growth_mb']['web']:.0f} MB, worker {h['rss_growth_mb']['worker']:.0f} MB")
+        s = res["single_image"]
+        print(f"  one 4096x4096 PNG via /api/predict: {s['heavy_ms']:.0f} ms vs 280x280 canvas "
+              f"{s['canvas_ms']:.1f} ms = {s['ratio']:.1f}x (HTTP {s['statuses']}); "
+              f"peak RSS growth during one (kernel VmHWM) web "
+              f"{s['rss_growth_mb']['web']:.0f} MB, worker {s['rss_growth_mb']['worker']:.0f} MB")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--url", help="use a running system at this URL (else start one)")
-    ap.add_argument("--redis", help="its REDIS_URL (to read the coalesced counter)")
-    ap.add_argument("--clients", default="1,10,50", help="comma-separated client counts")
-    ap.add_argument("--fps", type=float, default=10.0, help="frames per second per client")
-    ap.add_argument("--duration", type=float, default=20.0, help="seconds per level")
+    ap.add_argument("--url", help="measure a running system at this URL (else start one)")
+    ap.add_argument("--redis", help="its REDIS_URL (coalesced counter, Redis CPU)")
+    ap.add_argument("--clients", default="1,10,50",
+                    help="comma-separated drawer counts, each run alone (default 1,10,50)")
+    ap.add_argument("--fps", type=float, default=10.0, help="frames/s per drawer (default 10)")
+    ap.add_argument("--duration", type=float, default=20.0, help="seconds per run (default 20)")
+    ap.add_argument("--encoding", choices=ENCODINGS, default=ENCODINGS[0],
+                    help="frame encoding (default: what the page sends)")
+    ap.add_argument("--batch", type=int, default=0, metavar="N",
+                    help="also run --batch-clients drawers during an N-image batch")
+    ap.add_argument("--batch-clients", type=int, default=1, help="drawers beside the batch")
+    ap.add_argument("--idle", type=int, default=0, metavar="N",
+                    help="also run --idle-clients drawers while N idle connections are held")
+    ap.add_argument("--idle-clients", type=int, default=10, help="drawers beside the idle ones")
+    ap.add_argument("--heavy", type=float, default=0.0, metavar="R",
+                    help="also run --heavy-clients drawers while one client streams "
+                         "4096x4096 PNGs R times per second")
+    ap.add_argument("--heavy-clients", type=int, default=1, help="drawers beside the streamer")
+    ap.add_argument("--per-address", type=int, default=10,
+                    help="connections per loopback source address (default 10)")
     ap.add_argument("--workers", type=int, default=1, help="workers when starting a system")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for the system started (repeatable)")
+    ap.add_argument("--no-raw", action="store_true", help="skip the in-process model latency")
     ap.add_argument("--data", default=os.environ.get("MNIST_DIR", "../shared/data/mnist"))
     ap.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
     args = ap.parse_args()
 
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # children inherit it too
     test = load_mnist("test", args.data)
-    frames = [img.tolist() for img in test.images[:500]]
-    raw_ms = raw_model_latency_ms()
-    levels = [int(c) for c in args.clients.split(",")]
-
-    def bench(url: str, redis_url: str) -> list[dict]:
-        r = redis.Redis.from_url(redis_url)
-        return [run_level(url, r, n, frames, args.fps, args.duration) for n in levels]
+    frames = [encode_frame(f, args.encoding) for f in page_frames(test.images, 500)]
+    pixels28 = [img.tolist() for img in test.images]
+    raw_ms = None if args.no_raw else raw_model_latency_ms()
 
     if args.url:
-        rows = bench(args.url, args.redis or "redis://127.0.0.1:6379/0")
+        redis_url = args.redis or "redis://127.0.0.1:6379/0"
+        roles = {"client": [os.getpid()]}
+        if (pid := redis_pid(redis_url)) is not None:
+            roles["redis"] = [pid]
+        system = System(args.url, redis_url, Procs(roles))
+        res = asyncio.run(run_all(args, system, frames, pixels28))
     else:
-        from devtools.stack import running_system
-
-        with running_system(workers=args.workers) as stack:
-            rows = bench(stack.url, stack.redis_url)
-
-    print(f"\nlive drawing: {args.fps:g} frames/s per client, {args.duration:g}s per level, "
-          f"{args.workers if not args.url else '?'} worker(s), 28x28 MNIST frames")
-    print(f"raw single-image model latency (compiled, this process): {raw_ms:.2f} ms")
-    head = ("clients", "sent", "answered", "coalesced", "lost", "errors", "p50_ms", "p95_ms",
-            "p99_ms", "p50/raw")
-    print(" ".join(f"{h:>9}" for h in head))
-    for row in rows:
-        ratio = row["p50_ms"] / raw_ms if row["p50_ms"] else float("nan")
-        vals = [row[h] for h in head[:-1]] + [ratio]
-        print(" ".join(f"{v:>9.1f}" if isinstance(v, float) else f"{v!s:>9}" for v in vals))
+        env = dict(kv.split("=", 1) for kv in args.env)
+        with own_system(args.workers, env) as system:
+            res = asyncio.run(run_all(args, system, frames, pixels28))
+    report(args, raw_ms, res)
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps({"raw_ms": raw_ms, "levels": rows}, indent=2))
+        Path(args.json_out).write_text(json.dumps({"raw_ms": raw_ms, "args": vars(args),
+                                                   **res}, indent=2, default=str))
     return 0
 
 

@@ -35,10 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     web.add_argument("--port", type=int, default=None, help="default $PORT or 5000")
     web.add_argument("--host", default=None, help="default 127.0.0.1")
 
-    wk = sub.add_parser("worker", help="run one Celery inference worker (queue 'inference')")
+    wk = sub.add_parser("worker", help="run one Celery inference worker (queues live, batch)")
     wk.add_argument("--concurrency", type=int, default=8,
                     help="task threads feeding the shared micro-batcher (default 8)")
     wk.add_argument("--name", default=None, help="Celery node name, e.g. worker1@%%h")
+    wk.add_argument("--queues", default="live,batch",
+                    help="live, batch, or live,batch (default; live is always served first)")
 
     tr = sub.add_parser("trainer", help="run the Celery trainer (queue 'training', concurrency 1)")
     tr.add_argument("--name", default=None, help="Celery node name")
@@ -98,6 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run one command; returns the process exit code."""
     args = build_parser().parse_args(argv)
+    if args.command == "web":  # before importing webapp: see webapp/server.py
+        from gevent import monkey
+
+        monkey.patch_all()
     _setup_logging(args.verbose)
     cmd = args.command
     if cmd in ("up", "web"):
@@ -120,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "worker":
         from worker.run import run_worker
 
-        return run_worker(concurrency=args.concurrency, name=args.name)
+        return run_worker(concurrency=args.concurrency, name=args.name, queues=args.queues)
     if cmd == "trainer":
         from trainer.run import run_trainer
 

@@ -9,12 +9,15 @@ time: each process builds its one app at start-up with `make_celery(settings)`, 
 from __future__ import annotations
 
 from celery import Celery
+from kombu import Queue
 
 from shared.kombu_guard import install as install_kombu_guard
 from shared.settings import Settings
 
-INFERENCE_QUEUE = "inference"
+LIVE_QUEUE = "live"  # live frames and REST predictions: someone is waiting for each answer
+BATCH_QUEUE = "batch"  # batch chunks: throughput, never in front of a live frame
 TRAINING_QUEUE = "training"
+INFERENCE_QUEUES = (LIVE_QUEUE, BATCH_QUEUE)  # a default worker serves both, live first
 
 # Task names: the only spelling of each, used by `@shared_task(name=...)` and by every sender.
 PREDICT_TASK = "worker.tasks.predict"
@@ -31,7 +34,9 @@ REDIS_SOCKET_TIMEOUT_S = 30
 REDIS_HEALTH_CHECK_INTERVAL_S = 10
 
 TASK_ROUTES = {
-    "worker.tasks.*": {"queue": INFERENCE_QUEUE},
+    CLASSIFY_FRAME_TASK: {"queue": LIVE_QUEUE},
+    PREDICT_TASK: {"queue": LIVE_QUEUE},
+    CLASSIFY_CHUNK_TASK: {"queue": BATCH_QUEUE},
     "trainer.tasks.*": {"queue": TRAINING_QUEUE},
 }
 SETTINGS_KEY = "digitflow_settings"
@@ -49,13 +54,18 @@ def make_celery(settings: Settings) -> Celery:
         result_serializer="json",
         accept_content=["json"],
         result_accept_content=["json"],
+        task_queues=[Queue(q, routing_key=q) for q in (*INFERENCE_QUEUES, TRAINING_QUEUE)],
         task_routes=TASK_ROUTES,
-        task_default_queue=INFERENCE_QUEUE,
+        task_default_queue=LIVE_QUEUE,
         # A worker killed mid-task must not lose the task: ack only after it ran, and
         # requeue when the worker process dies.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=4,
+        # Live first: a worker takes a message only when a thread is free (no prefetched
+        # batch chunks waiting in its memory in front of a live frame), and then BRPOPs its
+        # queues in the order given (`-Q live,batch`), never round-robin.
+        worker_prefetch_multiplier=1,
+        worker_disable_prefetch=True,
         # A task whose worker died is handed to another worker once it has been unacked for
         # `visibility_timeout` s; sweep for such tasks every few seconds, not kombu's ~100 s.
         broker_transport_options={
@@ -64,6 +74,7 @@ def make_celery(settings: Settings) -> Celery:
             "unacked_restore_throttle": 1,
             # the sweep mutex of a SIGKILLed worker must not block everyone else for 5 min
             "unacked_mutex_expire": 15,
+            "queue_order_strategy": "priority",
             "socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT_S,
             "socket_timeout": REDIS_SOCKET_TIMEOUT_S,
             "socket_keepalive": True,
@@ -71,6 +82,10 @@ def make_celery(settings: Settings) -> Celery:
             "retry_on_timeout": True,
         },
         result_expires=settings.batch_ttl_s,
+        # One result backend per process, not one per thread: the web runs each request in
+        # its own greenlet, and a new backend per sent task (Celery's default) cost ~20% of
+        # the web's CPU per live frame. redis-py's pool is safe to share.
+        result_backend_thread_safe=True,
         # Survive Redis going away (issue 9): retry the broker connection at start-up and
         # after a loss, forever (None), instead of Celery's default of 100 attempts and exit.
         # `broker_heartbeat` is AMQP-only; on Redis the socket options above do that job.

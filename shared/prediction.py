@@ -6,6 +6,7 @@ micro-batcher) and `digitflow predict` (through a Classifier) share one routine.
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,12 @@ def prediction_dict(probs: np.ndarray | None, version: int | None) -> dict[str, 
     }
 
 
+def image28_b64(digit: np.ndarray) -> str:
+    """What the model saw, for the page's preview: 784 bytes in base64, not 784 JSON numbers
+    (which every hop, the web's relay included, would scan, decode and re-encode)."""
+    return base64.b64encode(np.ascontiguousarray(digit, np.uint8).tobytes()).decode()
+
+
 def classify_items(items: list[Any], prepare: PrepareFn, predict: PredictFn,
                    version: int | None, with_image: bool = False) -> list[dict[str, Any]]:
     """Classify many items in one forward pass; each gets a prediction or its own error.
@@ -57,7 +64,7 @@ def classify_items(items: list[Any], prepare: PrepareFn, predict: PredictFn,
         if digit is None:
             results[i] = prediction_dict(None, version)
             if with_image:
-                results[i]["image28"] = np.zeros((28, 28), np.uint8).tolist()
+                results[i]["image28_b64"] = image28_b64(np.zeros((28, 28), np.uint8))
         else:
             digits.append(digit)
             slots.append(i)
@@ -66,5 +73,5 @@ def classify_items(items: list[Any], prepare: PrepareFn, predict: PredictFn,
         for row, i in enumerate(slots):
             results[i] = prediction_dict(probs[row], used)
             if with_image:
-                results[i]["image28"] = digits[row].tolist()
+                results[i]["image28_b64"] = image28_b64(digits[row])
     return results

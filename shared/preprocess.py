@@ -12,6 +12,8 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import threading
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from shared.fields import unknown_fields_error
+from shared.image_decode import WORK_SIDE, UnsupportedImage, large_jpeg, large_png_ink
 
 SIDE = 28
 FIT = 20
@@ -27,12 +30,17 @@ MIN_SIDE = 8
 MAX_SIDE = 1024
 MAX_IMAGE_SIDE = 4096
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
+MAX_CONCURRENT_DECODES = 2  # large-image decodes at once per process (each a few MB)
 INK_LEVEL = 25.0  # a pixel below ~10% of full ink is background noise, not a stroke
 CENTRE = (SIDE - 1) / 2.0
 
 
 class InvalidInput(ValueError):
     """Input that cannot be a digit drawing; the message is shown to the user as-is."""
+
+
+# threading's semaphore: gevent's monkey-patching (web tier) turns it into a cooperative one
+_DECODE_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_DECODES)
 
 
 # ---------------------------------------------------------------- decoding and validation
@@ -86,25 +94,62 @@ def image_bytes_from_data_url(data: Any, max_bytes: int = MAX_IMAGE_BYTES) -> by
         raise InvalidInput("image is not valid base64") from None
 
 
-def image_to_array(raw: bytes, max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
-    """Decode PNG/JPEG bytes to ink-high float32, detecting the polarity of the drawing."""
+def _open_checked(raw: bytes, max_side: int) -> Image.Image:
+    """Open (header only, nothing decoded yet) and check format and size."""
     if not raw:
         raise InvalidInput("image is empty")
+    img = Image.open(io.BytesIO(raw))
+    if img.format not in ("PNG", "JPEG"):
+        raise InvalidInput(f"image must be PNG or JPEG, got {img.format}")
+    w, h = img.size
+    if w > max_side or h > max_side:
+        raise InvalidInput(f"image is too large: at most {max_side}x{max_side}, got {w}x{h}")
+    if w < MIN_SIDE or h < MIN_SIDE:
+        raise InvalidInput(f"image is too small: at least {MIN_SIDE}x{MIN_SIDE}, got {w}x{h}")
+    return img
+
+
+_CORRUPT = (UnidentifiedImageError, OSError, SyntaxError, ValueError,
+            Image.DecompressionBombError, zlib.error)
+
+
+def check_image(raw: bytes, max_side: int = MAX_IMAGE_SIDE) -> None:
+    """Cheap check of PNG/JPEG bytes (format, size, from the header): microseconds, no decode.
+
+    The web process calls this instead of decoding, so each image is decoded once, by the
+    worker (a corrupt body past a valid header is reported there, as an `error` answer).
+    """
     try:
-        img = Image.open(io.BytesIO(raw))
-        if img.format not in ("PNG", "JPEG"):
-            raise InvalidInput(f"image must be PNG or JPEG, got {img.format}")
-        w, h = img.size
-        if w > max_side or h > max_side:
-            raise InvalidInput(f"image is too large: at most {max_side}x{max_side}, got {w}x{h}")
-        if w < MIN_SIDE or h < MIN_SIDE:
-            raise InvalidInput(f"image is too small: at least {MIN_SIDE}x{MIN_SIDE}, got {w}x{h}")
-        img.load()
+        _open_checked(raw, max_side)
     except InvalidInput:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except _CORRUPT:
         raise InvalidInput("image is corrupt or not a PNG/JPEG") from None
-    return _ink_from_image(img)
+
+
+def image_to_array(raw: bytes, max_side: int = MAX_IMAGE_SIDE) -> np.ndarray:
+    """Decode PNG/JPEG bytes to ink-high float32, detecting the polarity of the drawing.
+
+    The cost is bounded whatever the input: images larger than WORK_SIDE are reduced while
+    they are decoded (see shared/image_decode.py), and at most MAX_CONCURRENT_DECODES of them
+    run at once per process, so a burst of heavy images queues instead of multiplying the
+    memory, while canvas-sized frames never wait behind them.
+    """
+    try:
+        img = _open_checked(raw, max_side)
+        if max(img.size) <= WORK_SIDE:  # a canvas-sized image: cheap, never waits for a slot
+            img.load()
+            return _ink_from_image(img)
+        with _DECODE_SLOTS:
+            if img.format == "PNG":
+                return large_png_ink(raw, img)
+            return _ink_from_image(large_jpeg(img))
+    except InvalidInput:
+        raise
+    except UnsupportedImage as exc:
+        raise InvalidInput(str(exc)) from None
+    except _CORRUPT:
+        raise InvalidInput("image is corrupt or not a PNG/JPEG") from None
 
 
 def _ink_from_image(img: Image.Image) -> np.ndarray:
@@ -124,8 +169,8 @@ def looks_dark_on_light(gray: np.ndarray) -> bool:
     return float(np.median(border)) > 127.0
 
 
-def decode_payload(payload: Any, allowed: set[str] = frozenset()) -> np.ndarray:
-    """Validate a JSON item `{"pixels": ...}` or `{"image": ...}` and return its ink array."""
+def payload_field(payload: Any, allowed: set[str] = frozenset()) -> tuple[str, Any]:
+    """Check a JSON item's shape: ("pixels" or "image", its value)."""
     if not isinstance(payload, Mapping):
         raise InvalidInput("expected a JSON object with 'pixels' or 'image'")
     problem = unknown_fields_error(payload, {"pixels", "image", *allowed})
@@ -134,9 +179,15 @@ def decode_payload(payload: Any, allowed: set[str] = frozenset()) -> np.ndarray:
     has_pixels, has_image = "pixels" in payload, "image" in payload
     if has_pixels == has_image:
         raise InvalidInput("give exactly one of 'pixels' or 'image'")
-    if has_pixels:
-        return pixels_to_array(payload["pixels"])
-    return image_to_array(image_bytes_from_data_url(payload["image"]))
+    return ("pixels", payload["pixels"]) if has_pixels else ("image", payload["image"])
+
+
+def decode_payload(payload: Any, allowed: set[str] = frozenset()) -> np.ndarray:
+    """Validate a JSON item `{"pixels": ...}` or `{"image": ...}` and return its ink array."""
+    kind, value = payload_field(payload, allowed)
+    if kind == "pixels":
+        return pixels_to_array(value)
+    return image_to_array(image_bytes_from_data_url(value))
 
 
 def load_file(path: str | Path) -> np.ndarray:

@@ -26,10 +26,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
 
     predict_timeout_s: float = 10.0
+    live_task_expires_s: float = 10.0  # a live frame or REST prediction older than this is dropped
+    max_connections_per_address: int = 20  # Socket.IO connections one client address may hold
     max_request_bytes: int = 8 * 1024 * 1024
     max_batch_items: int = 20_000
     max_batch_bytes: int = 64 * 1024 * 1024  # one batch request; 20,000 PNG digits are ~10 MB
-    batch_chunk_size: int = 256
+    batch_chunk_size: int = 128  # images per batch task; two make one forward pass
     batch_ttl_s: int = 24 * 3600
     feedback_cap: int = 20_000
     # Per-address quotas (Flask-Limiter strings; see README "Limits and access (web)")

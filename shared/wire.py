@@ -18,9 +18,12 @@ from shared.preprocess import (
     MAX_SIDE,
     MIN_SIDE,
     InvalidInput,
+    check_image,
     decode_payload,
     image_bytes_from_data_url,
     image_to_array,
+    payload_field,
+    pixels_to_array,
 )
 
 
@@ -35,6 +38,19 @@ def pack(item: dict[str, Any], ink: np.ndarray) -> dict[str, Any]:
         return {"image": item["image"]}
     u8 = np.clip(np.rint(ink), 0, 255).astype(np.uint8)
     return {"u8": base64.b64encode(u8.tobytes()).decode(), "shape": list(u8.shape)}
+
+
+def checked(item: Any, allowed: set[str] = frozenset()) -> dict[str, Any]:
+    """Validate an API item cheaply and return its wire form: each input is decoded once.
+
+    Pixels are parsed here (JSON already made them numbers) and packed; an image gets only a
+    header check here and is decoded by the worker, in bounded memory and time.
+    """
+    kind, value = payload_field(item, allowed)
+    if kind == "image":
+        check_image(image_bytes_from_data_url(value))
+        return {"image": value}
+    return pack({}, pixels_to_array(value))
 
 
 def unpack(item: Any) -> np.ndarray:

@@ -9,6 +9,7 @@ from flask_socketio import SocketIO
 
 from shared.settings import Settings, get_settings
 from webapp import batches, errors, feedback, health, models, pages, predict, training
+from webapp.connection_cap import ConnectionCap
 from webapp.limits import init_limits
 from webapp.live import LiveFrames
 from webapp.security import init_security
@@ -26,9 +27,12 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app.extensions["digitflow"] = services
 
     socketio = SocketIO()
-    live = LiveFrames(services.redis, services.send_task, socketio.emit)
+    live = LiveFrames(services.redis, services.send_task, socketio.emit,
+                      expires_s=settings.live_task_expires_s,
+                      spawn=socketio.start_background_task)
     bind_socketio(app, socketio, settings, live, services.message_queue)
-    register_handlers(socketio, live, services.store, settings)
+    register_handlers(socketio, live, services.store, settings,
+                      ConnectionCap(settings.max_connections_per_address))
 
     errors.register(app)
     for blueprint in (pages.bp, predict.bp, feedback.bp, health.bp, models.bp, batches.bp,

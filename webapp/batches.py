@@ -15,11 +15,13 @@ from werkzeug.exceptions import NotFound
 
 from shared.batches import add_chunks, create_batch, read_batch, record_results
 from shared.celery_app import CLASSIFY_CHUNK_TASK
-from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput, decode_payload
-from shared.wire import image_item, pack
+from shared.fields import unknown_fields_error
+from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput
+from shared.wire import checked, image_item
+from webapp.batch_body import off_loop
 from webapp.capacity import RETRY_AFTER_S as ROOM_RETRY_AFTER_S
 from webapp.capacity import batch_room_problem
-from webapp.requests_json import json_object
+from webapp.requests_json import strict_json_loads
 from webapp.services import redis_client, send, settings
 
 bp = Blueprint("batches", __name__)
@@ -38,9 +40,10 @@ def _item_from_upload(upload: FileStorage) -> dict[str, Any] | InvalidInput:
 
 
 def _item_from_json(entry: Any) -> dict[str, Any] | InvalidInput:
-    """A JSON item validated now and sent on in compact form, or its error."""
+    """A JSON item checked now and sent on in compact form (images are decoded once, by the
+    worker), or its error."""
     try:
-        return pack(entry, decode_payload(entry))
+        return checked(entry)
     except InvalidInput as exc:
         return exc
 
@@ -53,17 +56,36 @@ def _check_count(count: int, limit: int) -> None:
         raise InvalidInput(f"too many items: at most {limit} per batch, got {count}")
 
 
+def _json_items(raw: bytes, limit: int) -> list[dict[str, Any] | InvalidInput]:
+    """Parse strictly, count, then check each item.
+
+    Seconds of CPU for a 20,000-image body, so the caller runs it off the event loop: the
+    strict parser calls back into Python for every object, so the GIL changes hands often and
+    the gevent hub keeps serving live drawers meanwhile (webapp/batch_body.py).
+    """
+    body = strict_json_loads(raw)
+    if not isinstance(body, dict):
+        raise InvalidInput("expected a JSON object")
+    problem = unknown_fields_error(body, {"images"})
+    if problem:
+        raise InvalidInput(problem)
+    images = body.get("images")
+    if not isinstance(images, list):
+        raise InvalidInput("'images' must be a list of {\"pixels\"|\"image\": ...} objects")
+    _check_count(len(images), limit)
+    return [_item_from_json(entry) for entry in images]
+
+
 def _items(limit: int) -> list[dict[str, Any] | InvalidInput]:
     """The batch's items from multipart files or a JSON list, counted before decoding."""
     if request.files:
         uploads = request.files.getlist("images")
         _check_count(len(uploads), limit)
         return [_item_from_upload(u) for u in uploads]
-    images = json_object({"images"}).get("images")
-    if not isinstance(images, list):
-        raise InvalidInput("'images' must be a list of {\"pixels\"|\"image\": ...} objects")
-    _check_count(len(images), limit)
-    return [_item_from_json(entry) for entry in images]
+    raw = request.get_data(cache=True)
+    if not request.is_json or not raw:
+        raise InvalidInput("expected a JSON body (Content-Type: application/json)")
+    return off_loop(_json_items, raw, limit)
 
 
 @bp.post("/api/batches")

@@ -5,7 +5,9 @@ being classified, newer frames wait here, each replacing the last (coalesced), s
 stale frames cost neither queue traffic nor model time, and each client's latency stays
 bounded by one round trip. If an answer never comes (a worker died), the gate reopens after
 `stale_after_s`. Pure logic; the web process calls `offer` from the `draw` handler and
-`answered` when a prediction or error for that client passes through.
+`answered` when a prediction or error for that client passes through. `answered` runs in the
+Socket.IO message-queue listener, which relays every client's answers, so it never dispatches
+(validates, queues) itself: it hands the next frame to `spawn` (a new greenlet or thread).
 """
 
 from __future__ import annotations
@@ -16,14 +18,21 @@ from collections.abc import Callable
 from typing import Any
 
 Dispatch = Callable[[str, dict[str, Any]], None]
+Spawn = Callable[..., Any]  # spawn(fn, *args): run fn(*args) elsewhere, soon
+
+
+def call_now(fn: Callable[..., Any], *args: Any) -> None:
+    """The default `spawn`: run inline (pure-logic tests)."""
+    fn(*args)
 
 
 class FrameGate:
     """Thread-safe: handlers and the message-queue listener call it concurrently."""
 
     def __init__(self, dispatch: Dispatch, stale_after_s: float = 2.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, spawn: Spawn = call_now) -> None:
         self._dispatch = dispatch
+        self._spawn = spawn
         self._stale_after = stale_after_s
         self._clock = clock
         self._lock = threading.Lock()
@@ -55,14 +64,14 @@ class FrameGate:
         return True
 
     def answered(self, sid: str) -> None:
-        """The client's frame came back: send its newest waiting frame, if any."""
+        """The client's frame came back: send its newest waiting frame (via `spawn`), if any."""
         with self._lock:
             frame = self._parked.pop(sid, None)
             if frame is None:
                 self._inflight.pop(sid, None)
                 return
             self._inflight[sid] = self._clock()
-        self._dispatch(sid, frame)
+        self._spawn(self._dispatch, sid, frame)
 
     def take_coalesced(self) -> int:
         """Frames coalesced since the last call (for the shared counter in Redis)."""

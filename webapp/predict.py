@@ -8,8 +8,7 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from flask import Blueprint, jsonify
 
 from shared.celery_app import PREDICT_TASK
-from shared.preprocess import decode_payload
-from shared.wire import pack
+from shared.wire import checked
 from webapp.requests_json import item_from_request
 from webapp.services import send, settings
 
@@ -20,9 +19,9 @@ bp = Blueprint("predict", __name__)
 def predict():  # type: ignore[no-untyped-def]
     """Classify one drawing on a worker; 504 if no worker answers in time."""
     item, _ = item_from_request()
-    ink = decode_payload(item)  # validate here, before anything is queued
+    wire = checked(item)  # cheap checks here; an image is decoded once, by the worker
     started = time.perf_counter()
-    pending = send(PREDICT_TASK, pack(item, ink))
+    pending = send(PREDICT_TASK, wire, expires=settings().live_task_expires_s)
     try:
         result = pending.get(timeout=settings().predict_timeout_s)
     except CeleryTimeout:

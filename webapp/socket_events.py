@@ -1,4 +1,9 @@
-"""The Socket.IO server of one app and its event handlers, both set up by `create_app`."""
+"""The Socket.IO server of one app and its event handlers, both set up by `create_app`.
+
+Under `digitflow web` the process is patched for gevent (webapp/server.py), and Socket.IO
+runs in gevent mode: a connection costs a greenlet, not a thread. Each client address may
+hold `max_connections_per_address` connections; one more is refused with a clear message.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from socketio.exceptions import ConnectionRefusedError as ConnectionRefused
 from shared.fields import unknown_fields_error
 from shared.model_store import ModelStore
 from shared.settings import Settings
+from webapp.connection_cap import ConnectionCap
 from webapp.limits import socket_allowed
 from webapp.live import LiveFrames
 from webapp.message_queue import AnswerAwareRedisManager
@@ -31,18 +37,33 @@ def bind_socketio(app: Flask, socketio: SocketIO, settings: Settings, live: Live
     if message_queue:
         queue = {"message_queue": message_queue,
                  "client_manager": AnswerAwareRedisManager(message_queue, live.gate.answered)}
-    socketio.init_app(app, async_mode="threading", max_http_buffer_size=settings.max_request_bytes,
+    socketio.init_app(app, async_mode=async_mode(),
+                      max_http_buffer_size=settings.max_request_bytes,
                       cors_allowed_origins=None, serializer=TolerantPacket, **queue)
 
 
+def async_mode() -> str:
+    """gevent when `digitflow web` patched the process for it, else threads (in-process tests)."""
+    try:
+        from gevent import monkey
+    except ImportError:
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
+
+
 def register_handlers(socketio: SocketIO, live: LiveFrames, store: ModelStore,
-                      settings: Settings) -> None:
+                      settings: Settings, cap: ConnectionCap) -> None:
     """Attach the handlers. Every message gets an answer: any argument count, an unknown
     event, an unreadable packet (webapp/socket_json.py) or a failing handler."""
 
     def on_connect(auth: Any = None) -> None:
         if not socket_allowed("connect", settings.rate_limit_socket_connect):
             raise ConnectionRefused("too many connections from your address; retry in a minute")
+        addr = request.remote_addr or "?"
+        if not cap.admit(request.sid, addr):  # type: ignore[attr-defined]
+            log.info("refused a connection from %s: %d already open", addr, cap.limit)
+            raise ConnectionRefused(
+                f"too many connections from your address: at most {cap.limit} at once")
         emit("hello", {"model_version": store.active()})
 
     def on_draw(*args: Any) -> None:
@@ -73,6 +94,7 @@ def register_handlers(socketio: SocketIO, live: LiveFrames, store: ModelStore,
 
     def on_disconnect(*_: Any) -> None:
         live.forget(request.sid)  # type: ignore[attr-defined]
+        cap.release(request.sid)  # type: ignore[attr-defined]
 
     def on_unreadable(*args: Any) -> None:
         reason = args[0] if args and isinstance(args[0], str) else "unreadable message"

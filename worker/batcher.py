@@ -3,13 +3,18 @@
 A lone frame goes straight to the model (no timer, so no added delay); frames that arrive
 while a pass runs are gathered into the next one, as Triton's dynamic batcher does with a
 zero queue delay. One thread owns the model, so TensorFlow is never entered concurrently.
+
+Two priorities: live requests (someone waits for each answer) and bulk ones (batch chunks).
+Whenever a live request waits, the next pass holds live requests only, so a live frame waits
+for at most the pass already running; bulk requests fill every other pass, back to back, so a
+lone batch keeps the model busy.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -17,6 +22,11 @@ from dataclasses import dataclass
 import numpy as np
 
 log = logging.getLogger(__name__)
+
+# Rows per forward pass by default; the worker uses two batch chunks (2 x Settings.
+# batch_chunk_size): large enough for the model's batched speed, small enough that a live
+# frame arriving mid-pass waits for little.
+MAX_BATCH = 256
 
 # predict(digits uint8 (n,28,28)) -> (probabilities (n,10), model version)
 PredictFn = Callable[[np.ndarray], tuple[np.ndarray, int | None]]
@@ -29,43 +39,49 @@ class _Request:
 
 
 class MicroBatcher:
-    """Feeds a predict function from many threads, merging whatever is waiting."""
+    """Feeds a predict function from many threads, merging whatever is waiting, live first."""
 
-    def __init__(self, predict: PredictFn, max_batch: int = 512) -> None:
+    def __init__(self, predict: PredictFn, max_batch: int = MAX_BATCH) -> None:
         self._predict = predict
         self._max_batch = max_batch
-        self._queue: queue.Queue[_Request] = queue.Queue()
+        self._live: deque[_Request] = deque()
+        self._bulk: deque[_Request] = deque()
+        self._cond = threading.Condition()
         self.batches = 0
         self.items = 0
         self._thread = threading.Thread(target=self._loop, name="micro-batcher", daemon=True)
         self._thread.start()
 
-    def submit(self, digits: np.ndarray) -> Future:
+    def submit(self, digits: np.ndarray, live: bool = False) -> Future:
         """Queue uint8 digits (n,28,28); the future resolves to (probabilities, version)."""
         fut: Future = Future()
-        self._queue.put(_Request(digits, fut))
+        with self._cond:
+            (self._live if live else self._bulk).append(_Request(digits, fut))
+            self._cond.notify()
         return fut
 
-    def classify(self, digits: np.ndarray, timeout: float | None = 60.0) -> tuple:
+    def classify(self, digits: np.ndarray, timeout: float | None = 60.0,
+                 live: bool = False) -> tuple:
         """Blocking form of `submit`."""
-        return self.submit(digits).result(timeout)
+        return self.submit(digits, live).result(timeout)
 
-    def _take_waiting(self, first: _Request) -> list[_Request]:
-        taken, size = [first], len(first.digits)
-        while size < self._max_batch:
-            try:
-                req = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            taken.append(req)
-            size += len(req.digits)
-        return taken
+    def _take_waiting(self) -> list[_Request]:
+        """Block for work; then all waiting live requests, else bulk ones, up to max_batch."""
+        with self._cond:
+            while not self._live and not self._bulk:
+                self._cond.wait()
+            source = self._live if self._live else self._bulk
+            taken = [source.popleft()]
+            size = len(taken[0].digits)
+            while source and size < self._max_batch:
+                taken.append(source.popleft())
+                size += len(taken[-1].digits)
+            return taken
 
     def _loop(self) -> None:
         while True:
             # a request whose caller gave up (cancelled) costs no model time
-            batch = [r for r in self._take_waiting(self._queue.get())
-                     if r.future.set_running_or_notify_cancel()]
+            batch = [r for r in self._take_waiting() if r.future.set_running_or_notify_cancel()]
             if not batch:
                 continue
             try:

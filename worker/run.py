@@ -1,4 +1,4 @@
-"""`digitflow worker`: a Celery worker on the `inference` queue with a threads pool.
+"""`digitflow worker`: a Celery worker on the `live` and `batch` queues with a threads pool.
 
 Threads, not prefork: every task thread hands its digits to one in-process micro-batcher, so
 frames waiting at the same time share a forward pass, and TensorFlow is never forked.
@@ -12,7 +12,7 @@ import threading
 
 from celery import Celery
 
-from shared.celery_app import INFERENCE_QUEUE, make_celery
+from shared.celery_app import INFERENCE_QUEUES, make_celery
 from shared.settings import get_settings
 from worker.heartbeat import start_heartbeat
 from worker.runtime import Runtime, start_runtime
@@ -29,20 +29,39 @@ def _load_model(runtime: Runtime, celery: Celery) -> None:
     start_sweeper(runtime.redis, celery, float(runtime.settings.visibility_timeout_s))
 
 
-def run_worker(concurrency: int = 8, name: str | None = None) -> int:
+def parse_queues(spec: str) -> list[str]:
+    """`live`, `batch` or `live,batch` (the order is the order they are served in)."""
+    queues = [q.strip() for q in spec.split(",") if q.strip()]
+    unknown = [q for q in queues if q not in INFERENCE_QUEUES]
+    if not queues or unknown or len(set(queues)) != len(queues):
+        raise ValueError(f"--queues must list {' and/or '.join(INFERENCE_QUEUES)}, got {spec!r}")
+    return queues
+
+
+def run_worker(concurrency: int = 8, name: str | None = None,
+               queues: str = ",".join(INFERENCE_QUEUES)) -> int:
     """Run until stopped; returns the exit code.
 
     The model loads in a thread started before Celery's own start-up, so the two overlap:
     that is most of a cold start (TensorFlow's import alone is ~3 s here).
     """
+    try:
+        served = parse_queues(queues)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 2
     settings = get_settings()
     celery = make_celery(settings)
     hostname = (name or "worker@%h").replace("%h", socket.gethostname())
     runtime = start_runtime(settings, hostname)
     threading.Thread(target=_load_model, args=(runtime, celery), name="model-load",
                      daemon=True).start()
-    argv = ["worker", "-Q", INFERENCE_QUEUE, "-P", "threads", "-c", str(concurrency),
-            "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+    argv = ["worker", "-Q", ",".join(served), "-P", "threads",
+            "-c", str(concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+    # Celery logs "received" and "succeeded" at INFO for every task: two log lines per live
+    # frame costs real CPU at 100s of frames/s. Failures and our own INFO lines still log.
+    for noisy in ("celery.worker.strategy", "celery.app.trace"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     if name:
         argv += ["-n", name]
     celery.worker_main(argv)

@@ -35,7 +35,9 @@ def start_runtime(settings: Settings, hostname: str | None = None) -> Runtime:
         if _runtime is None:
             holder = ModelHolder(settings, hostname)
             _runtime = Runtime(settings=settings, redis=redis_client(settings.redis_url),
-                               holder=holder, batcher=MicroBatcher(holder.predict))
+                               holder=holder,
+                               batcher=MicroBatcher(holder.predict,
+                                                    max_batch=2 * settings.batch_chunk_size))
         return _runtime
 
 

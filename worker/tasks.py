@@ -1,12 +1,15 @@
 """Inference tasks: decode, the shared preprocessing, one (micro-batched) forward pass, emit.
 
-Input was validated by the web process already, but a worker trusts nothing on the queue:
-bad input becomes an `error` answer, never an exception that kills the worker.
+Input was checked by the web process already, but a worker trusts nothing on the queue:
+bad input becomes an `error` answer, never an exception that kills the worker. Images are
+decoded here, once (the web only reads their header).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import time
 from typing import Any
 
@@ -18,11 +21,15 @@ from shared.batches import load_chunk, record_results
 from shared.celery_app import CLASSIFY_CHUNK_TASK, CLASSIFY_FRAME_TASK, PREDICT_TASK
 from shared.prediction import classify_items
 from shared.preprocess import to_mnist
-from shared.redis_keys import COALESCED_COUNTER, latest_seq
 from shared.wire import unpack
 from worker.runtime import get_runtime
 
 log = logging.getLogger(__name__)
+# Batch chunks preparing their items at once. Preparation is Python holding the GIL; with all
+# task threads preparing chunks, a live frame's own few ms of Python waited behind 8 threads.
+# Two keep the model fed (a forward pass takes two chunks) and leave the GIL to live frames.
+CHUNKS_PREPARING = 2
+_chunk_slots = threading.BoundedSemaphore(CHUNKS_PREPARING)
 
 
 def prepare(item: Any) -> np.ndarray | None:
@@ -30,46 +37,62 @@ def prepare(item: Any) -> np.ndarray | None:
     return to_mnist(unpack(item))
 
 
-def classify_wire_items(items: list[Any], with_image: bool = False) -> list[dict[str, Any]]:
-    """Classify wire items through this process's micro-batcher; answers name the worker."""
+def _prepare_or_error(item: Any) -> np.ndarray | None | Exception:
+    try:
+        return prepare(item)
+    except Exception as exc:  # handed back to classify_items, which reports it per item
+        return exc
+
+
+def _replay(prepared: np.ndarray | None | Exception) -> np.ndarray | None:
+    if isinstance(prepared, Exception):
+        raise prepared
+    return prepared
+
+
+def classify_wire_items(items: list[Any], with_image: bool = False,
+                        live: bool = False) -> list[dict[str, Any]]:
+    """Classify wire items through this process's micro-batcher; answers name the worker.
+
+    `live` items (someone is waiting for them) go before batch chunks in the micro-batcher;
+    batch items are prepared by at most CHUNKS_PREPARING chunks at once.
+    """
     runtime = get_runtime()
     version = runtime.holder.current().version  # loads the model on first use
-    results = classify_items(items, prepare, runtime.batcher.classify, version, with_image)
+    predict = functools.partial(runtime.batcher.classify, live=live)
+    if live:
+        results = classify_items(items, prepare, predict, version, with_image)
+    else:
+        with _chunk_slots:
+            prepared = [_prepare_or_error(item) for item in items]
+        results = classify_items(prepared, _replay, predict, version, with_image)
     for res in results:
         if "digit" in res:
             res["worker"] = runtime.holder.hostname
     return results
 
 
-def is_stale(sid: str, seq: int) -> bool:
-    """True when the client has already sent a newer frame than `seq`."""
-    newest = get_runtime().redis.get(latest_seq(sid))
-    return newest is not None and int(newest) > seq
-
-
 @shared_task(name=CLASSIFY_FRAME_TASK, ignore_result=True)
 def classify_frame(sid: str, seq: int, item: Any, sent_at: float | None = None) -> None:
-    """A live `draw` frame: answer that client only, skipping frames already superseded."""
-    runtime = get_runtime()
-    if is_stale(sid, seq):
-        runtime.redis.incr(COALESCED_COUNTER)
-        return
-    result = classify_wire_items([item], with_image=True)[0]
-    url = runtime.settings.redis_url
+    """A live `draw` frame: answer that client only.
+
+    The web's frame gate sends a client's next frame only after this one is answered, so a
+    frame is never stale on arrival; one redelivered after a crash is dropped by its Celery
+    `expires` instead of being computed late. (`sent_at` is accepted for older senders.)
+    """
+    url = get_runtime().settings.redis_url
+    result = classify_wire_items([item], with_image=True, live=True)[0]
     if "error" in result:
         log.info("rejected frame seq=%s from %s: %s", seq, sid, result["error"])
         events.emit(url, "error", {"seq": seq, "error": result["error"]}, to=sid)
         return
-    if sent_at is not None:
-        log.debug("frame seq=%s answered %.1f ms after it was queued", seq,
-                  (time.time() - sent_at) * 1000)
     events.emit(url, "prediction", {"seq": seq, **result}, to=sid)
 
 
 @shared_task(name=PREDICT_TASK)
 def predict(item: Any) -> dict[str, Any]:
     """REST `/api/predict`: the prediction travels back through the result backend."""
-    return classify_wire_items([item])[0]
+    return classify_wire_items([item], live=True)[0]
 
 
 @shared_task(name=CLASSIFY_CHUNK_TASK, ignore_result=True)
@@ -87,5 +110,5 @@ def classify_chunk(batch_id: str, chunk: int) -> None:
                                  runtime.settings.batch_ttl_s, chunk=chunk)
     events.emit(runtime.settings.redis_url, "batch_progress",
                 {"batch_id": batch_id, "done": done, "total": total}, to=batch_id)
-    log.info("batch %s: %d items in %.1f ms (%d/%d done)", batch_id, len(items),
-             (time.perf_counter() - started) * 1000, done, total)
+    log.debug("batch %s: %d items in %.1f ms (%d/%d done)", batch_id, len(items),
+              (time.perf_counter() - started) * 1000, done, total)

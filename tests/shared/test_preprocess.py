@@ -274,7 +274,7 @@ def test_corrupt_jpeg_is_rejected() -> None:
 
 def test_image_side_4096_is_still_accepted() -> None:
     arr = image_to_array(encode(np.zeros((8, 4096), np.uint8)))
-    assert arr.shape == (8, 4096)
+    assert arr.shape == (2, 1024)  # accepted, and reduced 4x while decoding
 
 
 @pytest.mark.parametrize(

@@ -40,3 +40,27 @@ def test_plain_api_payloads_are_accepted_too() -> None:
 def test_malformed_wire_items_are_invalid_input(item: object) -> None:
     with pytest.raises(InvalidInput):
         unpack(item)
+
+
+def test_checked_packs_pixels_and_passes_images_after_a_header_check() -> None:
+    from shared.wire import checked
+    from tests.utils.images import data_url, encode
+
+    packed = checked({"pixels": [[0, 255] * 5] * 10})
+    assert packed["shape"] == [10, 10]
+    url = data_url(encode(np.zeros((20, 30), np.uint8)))
+    assert checked({"image": url}) == {"image": url}  # not decoded here: the worker does it
+
+
+@pytest.mark.parametrize(("item", "needle"), [
+    ({"pixels": [[0] * 8] * 8, "image": "x"}, "exactly one"),
+    ({"pixels": [[0] * 8] * 8, "colour": 1}, "unknown field"),
+    ({"image": "data:image/png;base64,AAAA"}, "corrupt"),
+    ({"image": "data:image/gif;base64,R0lGODlhAQABAAAAACw="}, "corrupt"),
+    ({"pixels": [[0] * 4] * 4}, "between 8x8"),
+])
+def test_checked_refuses_bad_items_clearly(item: dict, needle: str) -> None:
+    from shared.wire import checked
+
+    with pytest.raises(InvalidInput, match=needle):
+        checked(item)

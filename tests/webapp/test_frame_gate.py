@@ -103,3 +103,18 @@ def test_a_frame_older_than_one_already_offered_is_dropped() -> None:
     assert gate.offer("a", {"seq": 4}) is False  # even with nothing in flight
     assert gate.offer("a", {"seq": 6}) is True
     assert sent[-1] == ("a", 6)
+
+
+def test_the_next_frame_after_an_answer_is_dispatched_through_spawn() -> None:
+    """The answer arrives on the message-queue listener: it must not run the dispatch itself."""
+    sent: list[int] = []
+    spawned: list[tuple] = []
+    gate = FrameGate(lambda sid, frame: sent.append(frame["seq"]),
+                     spawn=lambda fn, *args: spawned.append((fn, args)))
+    gate.offer("a", {"seq": 1})  # the draw handler dispatches inline
+    gate.offer("a", {"seq": 2})
+    gate.answered("a")
+    assert sent == [1] and len(spawned) == 1  # handed off, not run on the listener
+    fn, args = spawned[0]
+    fn(*args)
+    assert sent == [1, 2]

@@ -10,8 +10,8 @@ from flask import Flask
 from flask_socketio.test_client import SocketIOTestClient
 
 from shared.celery_app import CLASSIFY_FRAME_TASK
-from shared.redis_keys import latest_seq
 from shared.wire import unpack
+from tests.utils.images import data_url, encode
 from tests.utils.recording_sender import RecordingSender
 
 
@@ -52,10 +52,35 @@ def test_a_frame_is_queued_for_its_client(app: Flask, socketio_client: SocketIOT
     pixels[2:14, 7:9] = 255
     socketio_client.emit("draw", {"pixels": pixels.tolist(), "seq": 1})
     [task] = sender.named(CLASSIFY_FRAME_TASK)
-    sid, seq, item, _sent_at = task.args
+    _sid, seq, item = task.args
     assert seq == 1 and np.array_equal(unpack(item), pixels.astype(np.float32))
-    assert task.options == {"ignore_result": True}
-    assert app.extensions["digitflow"].redis.get(latest_seq(sid)) == b"1"
+    # a live frame carries an expiry: redelivered after a crash, it is dropped, not late
+    assert task.options == {"ignore_result": True, "expires": 10.0}
+
+
+def test_an_image_frame_is_queued_as_it_came_after_a_header_check(
+        socketio_client: SocketIOTestClient, sender: RecordingSender) -> None:
+    """The web reads only the header; the worker decodes the image, once."""
+    url = data_url(encode(np.zeros((112, 112), np.uint8)))
+    socketio_client.emit("draw", {"image": url, "seq": 1})
+    [task] = sender.named(CLASSIFY_FRAME_TASK)
+    assert task.args[2] == {"image": url}
+
+
+def test_an_address_holds_at_most_the_configured_connections(app: Flask) -> None:
+    limit = app.config["SETTINGS"].max_connections_per_address
+    socketio = app.extensions["socketio"]
+    clients = [socketio.test_client(app) for _ in range(limit + 1)]
+    try:
+        assert [c.is_connected() for c in clients] == [True] * limit + [False]
+        clients[0].disconnect()
+        again = socketio.test_client(app)
+        assert again.is_connected()  # the freed place can be taken
+        clients.append(again)
+    finally:
+        for c in clients:
+            if c.is_connected():
+                c.disconnect()
 
 
 def test_frames_wait_while_one_is_in_flight(socketio_client: SocketIOTestClient,

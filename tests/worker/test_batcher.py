@@ -192,3 +192,28 @@ def test_a_cancelled_request_does_not_kill_the_batcher() -> None:
     assert tags_of(first.result(WAIT)) == [1]
     assert tags_of(kept.result(2)) == [3]
     assert tags_of(batcher.classify(frames(4), timeout=2)) == [4]
+
+
+def test_live_requests_go_before_bulk_ones_that_waited_longer() -> None:
+    model = FakeModel(block_first=True)
+    batcher = MicroBatcher(model, max_batch=4)
+    batcher.submit(frames(99))  # the model is busy with this pass
+    assert model.entered.wait(WAIT)
+    bulk = [batcher.submit(frames(*range(10 * i, 10 * i + 4))) for i in range(1, 4)]
+    live = [batcher.submit(frames(i), live=True) for i in (1, 2)]
+    model.release.set()
+    assert [tags_of(f.result(WAIT)) for f in live] == [[1], [2]]
+    assert all(f.result(WAIT) for f in bulk)
+    # the pass after the busy one holds the two live frames only; bulk follows, 4 per pass
+    assert model.sizes == [1, 2, 4, 4, 4]
+
+
+def test_bulk_requests_fill_passes_back_to_back_without_live_ones() -> None:
+    model = FakeModel(block_first=True)
+    batcher = MicroBatcher(model, max_batch=8)
+    batcher.submit(frames(1))
+    assert model.entered.wait(WAIT)
+    bulk = [batcher.submit(frames(*range(4))) for _ in range(5)]
+    model.release.set()
+    assert all(len(tags_of(f.result(WAIT))) == 4 for f in bulk)
+    assert model.sizes == [1, 8, 8, 4]

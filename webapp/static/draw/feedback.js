@@ -7,8 +7,8 @@ export function clearFeedbackStatus() {
   feedbackStatus.textContent = "";
 }
 
-async function sendFeedback(pixels, label) {
-  if (!pixels) {
+async function sendFeedback(frame, label) {
+  if (!frame) {
     feedbackStatus.textContent = "Draw a digit first.";
     feedbackStatus.className = "feedback-status warn";
     return;
@@ -21,7 +21,7 @@ async function sendFeedback(pixels, label) {
     const res = await fetch("/api/feedback", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ pixels, label }),
+      body: JSON.stringify({ image: frame, label }),
     });
     const body = await res.json().catch(() => ({}));
     if (res.ok) {
@@ -40,15 +40,15 @@ async function sendFeedback(pixels, label) {
   }
 }
 
-/** One button per digit; `lastPixels()` gives the frame the label is for. */
-export function initFeedback(lastPixels) {
+/** One button per digit; `lastFrame()` gives the frame (a PNG data URL) the label is for. */
+export function initFeedback(lastFrame) {
   for (let d = 0; d < 10; d++) {
     const b = document.createElement("button");
     b.type = "button";
     b.className = "fb-btn";
     b.textContent = String(d);
     b.setAttribute("aria-label", `It was a ${d}`);
-    b.addEventListener("click", () => sendFeedback(lastPixels(), d));
+    b.addEventListener("click", () => sendFeedback(lastFrame(), d));
     feedbackButtons.appendChild(b);
   }
 }

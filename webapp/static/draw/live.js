@@ -1,12 +1,12 @@
 /* Live frames: throttled `draw` events with a seq, and the replies that are still current. */
-import { grabPixels, hasInk } from "./canvas.js";
+import { grabFrame, hasInk } from "./canvas.js";
 
 const SEND_INTERVAL_MS = 100; // at most one `draw` per this many ms while drawing
 
 let socket = null;
 let lastSeq = 0;         // seq of the newest `draw` we sent
 let shownSeq = 0;        // seq of the newest prediction we displayed (or cleared past)
-let lastPixels = null;   // the pixels of the last frame we sent (used for feedback)
+let lastFrame = null;    // the PNG data URL of the last frame we sent (used for feedback)
 let lastSentAt = 0;      // performance.now() of the last send
 let sendTimer = null;    // pending throttled send
 
@@ -14,7 +14,7 @@ let sendTimer = null;    // pending throttled send
 export const state = {
   get lastSeq() { return lastSeq; },
   get shownSeq() { return shownSeq; },
-  get lastPixels() { return lastPixels; },
+  get lastFrame() { return lastFrame; },
 };
 
 /** Send immediately if the last send is old enough, else once the interval has passed
@@ -32,16 +32,16 @@ export function sendNow() {
   sendTimer = null;
   if (!hasInk()) return;
   lastSentAt = performance.now();
-  lastPixels = grabPixels();
+  lastFrame = grabFrame();
   lastSeq += 1;
   // Socket.IO buffers emits while disconnected and flushes them on reconnect; the
   // seq check on replies keeps stale ones from being shown.
-  socket.emit("draw", { pixels: lastPixels, seq: lastSeq });
+  socket.emit("draw", { image: lastFrame, seq: lastSeq });
 }
 
 /** The drawing was cleared: replies still in flight for it must not reappear. */
 export function forgetDrawing() {
-  lastPixels = null;
+  lastFrame = null;
   clearTimeout(sendTimer);
   sendTimer = null;
   shownSeq = Math.max(shownSeq, lastSeq);

@@ -25,7 +25,7 @@ const admin = $("#admin");
 function clearAll() {
   wipe();
   forgetDrawing();
-  renderPrediction({ digit: null, probabilities: null, image28: null });
+  renderPrediction({ digit: null, probabilities: null, image28_b64: null });
   clearFeedbackStatus();
   hideError();
 }
@@ -58,7 +58,7 @@ socket.on("model_activated", (msg) => {
   flashNotice(`Model v${msg.version} is now live`);
   refreshModelsIfOpen();
 });
-initFeedback(() => state.lastPixels);
+initFeedback(() => state.lastFrame);
 initTraining(socket, refreshModelsIfOpen);
 
 $("#clear").addEventListener("click", clearAll);

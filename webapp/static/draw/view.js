@@ -58,22 +58,26 @@ export function renderPrediction(msg) {
     b.row.classList.toggle("top", !empty && d === msg.digit);
   });
 
-  drawPreview(empty ? null : msg.image28);
+  drawPreview(empty ? null : msg.image28_b64);
 }
 
-// image28 is exactly what the model saw: paint it 1:1 into the 28x28 canvas,
-// CSS scales it up with image-rendering: pixelated.
-function drawPreview(img) {
+// image28_b64 is exactly what the model saw (784 bytes, row-major, base64: a short string
+// instead of 784 JSON numbers at every hop): paint it 1:1 into the 28x28 canvas, CSS scales
+// it up with image-rendering: pixelated.
+function drawPreview(b64) {
+  let bytes = null;
+  try {
+    bytes = typeof b64 === "string" ? atob(b64) : null;
+  } catch (e) {
+    bytes = null;
+  }
+  if (bytes !== null && bytes.length !== 28 * 28) bytes = null;
   const imgData = previewCtx.createImageData(28, 28);
   const d = imgData.data;
-  for (let y = 0; y < 28; y++) {
-    const row = img && img[y];
-    for (let x = 0; x < 28; x++) {
-      const v = row ? Math.max(0, Math.min(255, row[x] | 0)) : 0;
-      const i = (y * 28 + x) * 4;
-      d[i] = d[i + 1] = d[i + 2] = v;
-      d[i + 3] = 255;
-    }
+  for (let p = 0; p < 28 * 28; p++) {
+    const v = bytes ? bytes.charCodeAt(p) : 0;
+    d[p * 4] = d[p * 4 + 1] = d[p * 4 + 2] = v;
+    d[p * 4 + 3] = 255;
   }
   previewCtx.putImageData(imgData, 0, 0);
 }
