@@ -28,11 +28,22 @@ def test_train_queues_one_job_and_refuses_a_second(client: FlaskClient,
     first = client.post("/api/train", json={"epochs": 2}, headers=AUTH)
     assert first.status_code == 202
     job_id = first.get_json()["job_id"]
-    assert [t.args for t in sender.named(RETRAIN_TASK)] == [[job_id, 2]]
+    assert [t.args for t in sender.named(RETRAIN_TASK)] == [[job_id, 2, "finetune"]]
     second = client.post("/api/train", headers=AUTH)
     assert second.status_code == 409 and second.get_json()["job_id"] == job_id
     status = client.get(f"/api/train/{job_id}").get_json()
     assert status["status"] == "queued" and status["epochs"] == 2
+    assert status["mode"] == "finetune"
+
+
+def test_train_takes_a_scratch_mode_and_refuses_others(client: FlaskClient,
+                                                       sender: RecordingSender) -> None:
+    bad = client.post("/api/train", json={"mode": "magic"}, headers=AUTH)
+    assert bad.status_code == 400 and "mode" in bad.get_json()["error"]
+    assert sender.named(RETRAIN_TASK) == []
+    ok = client.post("/api/train", json={"mode": "scratch"}, headers=AUTH)
+    assert ok.status_code == 202
+    assert [t.args[2] for t in sender.named(RETRAIN_TASK)] == ["scratch"]
 
 
 def test_a_job_whose_lock_is_gone_reads_as_failed(app: Flask, client: FlaskClient) -> None:
