@@ -45,11 +45,15 @@ def add_feedback(r: redis.Redis, digit: np.ndarray, label: int, cap: int,
 
 
 def read_feedback(r: redis.Redis, limit: int) -> tuple[np.ndarray, np.ndarray]:
-    """The newest `limit` drawings as uint8 digits (n, 28, 28) and their labels (n,)."""
-    rows = r.lrange(FEEDBACK_LIST, 0, limit - 1)
-    if not rows:
+    """The newest drawings for one retrain, as uint8 digits (n, 28, 28) and labels (n,).
+
+    At most `limit`, with no address beyond its fair share (`select_feedback`), so one
+    address cannot poison a retrain by flooding feedback.
+    """
+    rows = r.lrange(FEEDBACK_LIST, 0, -1)
+    records = select_feedback([json.loads(row) for row in rows], limit)
+    if not records:
         return np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8)
-    records = [json.loads(row) for row in rows]
     digits = np.asarray([rec["digit"] for rec in records], dtype=np.uint8)
     labels = np.asarray([rec["label"] for rec in records], dtype=np.uint8)
     return digits, labels

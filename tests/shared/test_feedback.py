@@ -92,3 +92,16 @@ def test_cap_formula() -> None:
     assert per_source_cap([1000], 20_000, 0.1, 50) == 50
     # 20 sources of 60 and one of 5000: cap c must satisfy c <= 0.1 * (1200 + c)
     assert per_source_cap([60] * 20 + [5000], 20_000, 0.1, 50) == 133
+
+
+def test_a_retrain_reads_at_most_a_fair_share_from_a_flooding_address() -> None:
+    r = fakeredis.FakeRedis()
+    digit = np.zeros((28, 28), np.uint8)
+    for i in range(30):  # 30 honest users, 10 drawings each
+        for _ in range(10):
+            add_feedback(r, digit, 3, cap=10_000, source=f"user{i}")
+    for _ in range(2000):  # one address floods mislabelled drawings
+        add_feedback(r, digit, 7, cap=10_000, source="attacker")
+    _, labels = read_feedback(r, limit=10_000)
+    assert int((labels == 3).sum()) == 300  # every honest drawing is kept
+    assert int((labels == 7).sum()) <= max(50, 0.10 * len(labels))
