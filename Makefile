@@ -30,7 +30,7 @@ system-deps:
 ## test: set up and run lint plus the whole suite (unit, integration, browser)
 test: venv system-deps
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider --durations=10
 
 lint: venv
 	$(BIN)/ruff check .

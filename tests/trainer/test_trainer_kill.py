@@ -62,7 +62,8 @@ def test_trainer_sigkill_mid_epoch_frees_the_slot_and_publishes_nothing(
     job_id = resp.json()["job_id"]
     trainer_log = next(stack.log_dir.glob("trainer-*.log"))
     deadline = time.monotonic() + 120
-    while "training on " not in trainer_log.read_text(errors="replace"):  # epoch 1 started
+    while not any(start in trainer_log.read_text(errors="replace")  # epoch 1 started
+                  for start in ("fine-tuning ", "phase 1: ")):
         assert time.monotonic() < deadline, trainer_log.read_text()[-3000:]
         time.sleep(0.2)
     time.sleep(1.0)  # well inside epoch 1, which takes seconds
