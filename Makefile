@@ -41,6 +41,7 @@ bench: venv
 	$(BIN)/python bench/batch.py
 	$(BIN)/python bench/swap.py
 	$(BIN)/python bench/coldstart.py
+	$(BIN)/python bench/recovery.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -87,6 +87,7 @@ def main() -> int:
     forward_ips, full_ips = raw_in_process(images)
 
     from devtools.stack import running_system
+    from shared.settings import Settings
 
     rows = []
     for w in (int(x) for x in args.workers.split(",")):
@@ -94,7 +95,8 @@ def main() -> int:
             through_queue(stack.url, images[:512], labels[:512])  # warm-up
             rows.append({"workers": w, **through_queue(stack.url, images, labels)})
 
-    print(f"\nbatch of {len(images)} MNIST test images (JSON pixels), chunks of 256")
+    chunk = Settings().batch_chunk_size  # what the started system uses (BATCH_CHUNK_SIZE)
+    print(f"\nbatch of {len(images)} MNIST test images (JSON pixels), chunks of {chunk}")
     print(f"raw in-process, forward pass only:      {forward_ips:9.0f} images/s")
     print(f"raw in-process, preprocess + forward:   {full_ips:9.0f} images/s")
     print(f"{'workers':>7} {'post_s':>7} {'e2e_s':>7} {'e2e img/s':>10} {'queue img/s':>12} "
