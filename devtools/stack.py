@@ -139,3 +139,15 @@ def running_system(workers: int = 1, keep_logs: str | None = None,
     finally:
         stack.close()
         redis.stop()
+
+
+@contextlib.contextmanager
+def training_stack(redis_url: str, tmp: Path, **env: str) -> Iterator[Stack]:
+    """One worker, the trainer and the web server on `redis_url`, ready, torn down on exit."""
+    stack = start_stack(redis_url, tmp, workers=1, **env)
+    stack.start_trainer()
+    try:
+        stack.wait_ready(workers=1)
+        yield stack
+    finally:
+        stack.close()

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from devtools.sio import RecordingClient
-from devtools.stack import start_stack
+from devtools.stack import training_stack
 from shared.model_store import ModelStore
 
 pytestmark = pytest.mark.integration
@@ -21,14 +21,9 @@ ADMIN = {"Authorization": "Bearer test-admin-token"}
 @pytest.fixture(scope="module")
 def trainer_stack(redis_server, tmp_path_factory, mnist_dir):  # type: ignore[no-untyped-def]
     url = redis_server.url.rsplit("/", 1)[0] + "/4"
-    stack = start_stack(url, tmp_path_factory.mktemp("train"), workers=1, TRAIN_LIMIT="1500",
-                        MNIST_DIR=str(mnist_dir))
-    stack.start_trainer()
-    try:
-        stack.wait_ready(workers=1)
+    with training_stack(url, tmp_path_factory.mktemp("train"), TRAIN_LIMIT="1500",
+                        MNIST_DIR=str(mnist_dir)) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 def _wait(url: str, job_id: str, seconds: float = 300) -> dict:

@@ -13,7 +13,7 @@ import pytest
 import redis
 import requests
 
-from devtools.stack import Stack, start_stack, stop
+from devtools.stack import Stack, stop, training_stack
 from shared.model_store import ModelStore
 from shared.redis_keys import TRAIN_LOCK
 from shared.train_jobs import load_job
@@ -26,16 +26,11 @@ LOCK_TTL_S = 30
 
 
 @pytest.fixture()
-def training_stack(redis_server, tmp_path: Path, mnist_dir: Path):  # type: ignore[no-untyped-def]
+def kill_stack(redis_server, tmp_path: Path, mnist_dir: Path):  # type: ignore[no-untyped-def]
     url = redis_server.url.rsplit("/", 1)[0] + "/6"
-    stack = start_stack(url, tmp_path, workers=1, TRAIN_LIMIT="600",
-                        MNIST_DIR=str(mnist_dir), TRAIN_LOCK_TTL_S=str(LOCK_TTL_S))
-    stack.start_trainer()
-    try:
-        stack.wait_ready(workers=1)
+    with training_stack(url, tmp_path, TRAIN_LIMIT="600", MNIST_DIR=str(mnist_dir),
+                        TRAIN_LOCK_TTL_S=str(LOCK_TTL_S)) as stack:
         yield stack
-    finally:
-        stack.close()
 
 
 def _store_listing(store: str) -> list[str]:
@@ -50,9 +45,9 @@ def _post_train(stack: Stack, epochs: int) -> requests.Response:
 
 
 def test_trainer_sigkill_mid_epoch_frees_the_slot_and_publishes_nothing(
-    training_stack: Stack,
+    kill_stack: Stack,
 ) -> None:
-    stack = training_stack
+    stack = kill_stack
     store = ModelStore(stack.store)
     versions_before = store.versions()
     active_before = store.active()
