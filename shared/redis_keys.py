@@ -15,11 +15,6 @@ WORKER_TTL_S = 6  # a worker that stops answering pings leaves /healthz this lon
 SOCKETIO_CHANNEL = "flask-socketio"
 
 
-def latest_seq(sid: str) -> str:
-    """The newest `draw` seq a client sent; older frames of that client are stale."""
-    return f"{PREFIX}:seq:{sid}"
-
-
 def worker_heartbeat(hostname: str) -> str:
     """A worker's liveness record (expires unless refreshed), read by /healthz."""
     return f"{PREFIX}:worker:{hostname}"

@@ -15,13 +15,12 @@ from werkzeug.exceptions import NotFound
 
 from shared.batches import add_chunks, create_batch, read_batch, record_results
 from shared.celery_app import CLASSIFY_CHUNK_TASK
-from shared.fields import unknown_fields_error
 from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput
 from shared.wire import checked, image_item
 from webapp.batch_body import off_loop
 from webapp.capacity import RETRY_AFTER_S as ROOM_RETRY_AFTER_S
 from webapp.capacity import batch_room_problem
-from webapp.requests_json import strict_json_loads
+from webapp.requests_json import parse_object, request_json_bytes
 from webapp.services import redis_client, send, settings
 
 bp = Blueprint("batches", __name__)
@@ -63,13 +62,7 @@ def _json_items(raw: bytes, limit: int) -> list[dict[str, Any] | InvalidInput]:
     strict parser calls back into Python for every object, so the GIL changes hands often and
     the gevent hub keeps serving live drawers meanwhile (webapp/batch_body.py).
     """
-    body = strict_json_loads(raw)
-    if not isinstance(body, dict):
-        raise InvalidInput("expected a JSON object")
-    problem = unknown_fields_error(body, {"images"})
-    if problem:
-        raise InvalidInput(problem)
-    images = body.get("images")
+    images = parse_object(raw, {"images"}).get("images")
     if not isinstance(images, list):
         raise InvalidInput("'images' must be a list of {\"pixels\"|\"image\": ...} objects")
     _check_count(len(images), limit)
@@ -82,10 +75,7 @@ def _items(limit: int) -> list[dict[str, Any] | InvalidInput]:
         uploads = request.files.getlist("images")
         _check_count(len(uploads), limit)
         return [_item_from_upload(u) for u in uploads]
-    raw = request.get_data(cache=True)
-    if not request.is_json or not raw:
-        raise InvalidInput("expected a JSON body (Content-Type: application/json)")
-    return off_loop(_json_items, raw, limit)
+    return off_loop(_json_items, request_json_bytes(), limit)
 
 
 @bp.post("/api/batches")

@@ -76,13 +76,22 @@ def parse_label(value: Any) -> int:
     raise InvalidInput("label must be an integer from 0 to 9")
 
 
-def json_object(allowed: set[str]) -> dict[str, Any]:
-    """The request's JSON object, refusing other types and unknown fields."""
-    if not request.is_json:
-        raise InvalidInput("expected a JSON body (Content-Type: application/json)")
-    raw = request.get_data(cache=True)
+def request_json_bytes() -> bytes:
+    """The raw JSON body of the current request; refuses other content types and no body."""
+    raw = request.get_data(cache=True) if request.is_json else b""
     if not raw:
         raise InvalidInput("expected a JSON body (Content-Type: application/json)")
+    return raw
+
+
+def json_object(allowed: set[str]) -> dict[str, Any]:
+    """The request's JSON object, refusing other types and unknown fields."""
+    return parse_object(request_json_bytes(), allowed)
+
+
+def parse_object(raw: bytes, allowed: set[str]) -> dict[str, Any]:
+    """`raw` read strictly as a JSON object with no fields beyond `allowed` (no request needed,
+    so it also runs off the event loop)."""
     body = strict_json_loads(raw)
     if not isinstance(body, dict):
         raise InvalidInput("expected a JSON object")

@@ -3,8 +3,9 @@
 python-socketio decodes a packet before any handler runs. If that raises (JSON nested deeper
 than the interpreter's recursion limit, an integer of over 4,300 digits, a malformed or
 unknown packet type), the packet is dropped with a log line and the client hears nothing.
-Here such a packet becomes the event `UNREADABLE_EVENT`, whose handler (webapp/live.py)
-answers with an `error` event. `TolerantPacket` is given to Socket.IO as its `serializer`.
+Here such a packet becomes the event `UNREADABLE_EVENT`, whose handler (`on_unreadable` in
+webapp/socket_events.py) answers with an `error` event. `TolerantPacket` is given to
+Socket.IO as its `serializer`.
 """
 
 from __future__ import annotations
