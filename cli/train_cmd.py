@@ -26,16 +26,6 @@ def _fail(message: str) -> int:
     return USAGE_ERROR
 
 
-def format_confusion(confusion: np.ndarray) -> str:
-    """Render a 10x10 confusion matrix as text, rows true and columns predicted."""
-    lines = ["true\\pred" + "".join(f"{d:>6}" for d in range(10)) + "  recall"]
-    for digit, row in enumerate(confusion):
-        total = int(row.sum())
-        recall = f"{row[digit] / total:8.2%}" if total else "       -"
-        lines.append(f"{digit:>9}" + "".join(f"{int(c):>6}" for c in row) + recall)
-    return "\n".join(lines)
-
-
 def format_scores(scores: dict[str, Any]) -> str:
     """One line per set: accuracy, size, errors, and per-class accuracy."""
     lines = [f"{'set':<26}{'accuracy':>9}{'n':>7}{'errors':>7}  per class 0..9"]
@@ -128,11 +118,11 @@ def evaluate(data: str | None, version: int | None, out: str, kfold: bool = Fals
     from shared.model_store import ModelStore, StoreError
     from shared.settings import get_settings
     from trainer.data.mix import load_training_data
-    from trainer.jobs import data_cache_dir
+    from trainer.jobs import data_cache_dir, with_epochs
     from trainer.recipe import Recipe
 
     settings = get_settings()
-    recipe = Recipe() if epochs is None else Recipe(epochs=epochs)
+    recipe = with_epochs(Recipe(), "scratch", epochs)
     try:
         paths = _paths(data, off)
         sets = load_training_data(paths, data_cache_dir(settings.model_cache),

@@ -369,8 +369,7 @@ def supervise(children: list[Child], env: dict[str, str], pump: OutputPump,
                     return 1
             elif child.restart_at is not None and now >= child.restart_at:
                 child.restart_at = None
-                _spawn(child, env)
-                pump.add(child)
+                spawn_all([child], env, pump)
         if not announced and _healthy(health_url, workers):
             announced = True
             log.info("digitflow is up at %s (%d worker(s) ready); Ctrl-C stops it",

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from shared.model_def import build_model
+from shared.model_store import META_FILE, MODEL_FILE
 from trainer import fit
 from trainer.data.feedback import split_feedback
 from trainer.data.mix import TrainingData, base_items, load_training_data, pen_items, split_base
@@ -88,17 +89,17 @@ def cached_phase1(data: TrainingData, recipe: Recipe, paths: DataPaths,
     """Phase 1, read from the cache when it was trained before without feedback."""
     cacheable = cache_dir is not None and not len(feedback)
     path = Path(cache_dir or ".") / f"phase1-{_phase1_key(recipe, data, paths)}"
-    if cacheable and (path / "model.keras").exists():
+    if cacheable and (path / MODEL_FILE).exists():
         import keras
 
         log.info("phase 1 weights from %s", path)
         saved = json.loads((path / "history.json").read_text())
-        model = keras.saving.load_model(path / "model.keras", compile=False)
+        model = keras.saving.load_model(path / MODEL_FILE, compile=False)
         return model, saved["history"], saved["seconds"]
     model, history, seconds = train_phase1(data, recipe, feedback, on_epoch, progress)
     if cacheable:
         path.mkdir(parents=True, exist_ok=True)
-        fit.save_inference_copy(model, recipe.hparams, path / "model.keras")
+        fit.save_inference_copy(model, recipe.hparams, path / MODEL_FILE)
         (path / "history.json").write_text(json.dumps({"history": history,
                                                        "seconds": seconds}))
     return model, history, seconds
@@ -162,11 +163,11 @@ def _load_phase1(folder: Path) -> tuple[Any, History, float]:
     """Phase-1 weights trained earlier, with that run's history and fit time when recorded."""
     import keras
 
-    meta_file = folder / "meta.json"
+    meta_file = folder / META_FILE
     meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
     history = [{k: v for k, v in h.items() if k != "phase"} for h in meta.get("history", [])
                if h.get("phase") is None]
-    model = keras.saving.load_model(folder / "model.keras", compile=False)
+    model = keras.saving.load_model(folder / MODEL_FILE, compile=False)
     log.info("phase 1 weights from %s (%d epochs recorded)", folder, len(history))
     return model, history, float(meta.get("train_seconds", 0.0))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cli.train_cmd import format_confusion, format_scores
+from cli.train_cmd import format_scores
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -69,12 +69,6 @@ def test_missing_dataset_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert "Traceback" not in done.stderr
         errors = [line for line in done.stderr.splitlines() if line.startswith("digitflow: ")]
         assert len(errors) == 1 and "does not exist" in errors[0]
-
-
-def test_format_confusion_has_a_row_per_digit() -> None:
-    text = format_confusion(np.eye(10, dtype=np.int64) * 5)
-    lines = text.splitlines()
-    assert len(lines) == 11 and lines[1].split()[-1] == "100.00%"
 
 
 def test_format_scores_has_per_class_figures() -> None:

@@ -21,3 +21,8 @@ def test_kfold_pools_every_fold_into_one_figure() -> None:
     total, data = pooled(folds, held)
     assert total.n == 20 and total.accuracy == 16 / 20 and np.trace(total.confusion) == 16
     assert data.writers.tolist() == [1] * 10 + [2] * 10
+
+
+def test_confusion_matrix_rows_are_true_labels_and_columns_predictions() -> None:
+    cm = confusion_matrix(np.array([1, 1, 2]), np.array([1, 7, 2]))
+    assert cm[1, 7] == 1 and cm[7, 1] == 0 and cm.sum() == 3

@@ -128,9 +128,9 @@ def test_socket_class(stack, attacker, bystander, digits, name: str) -> None:  #
 
 
 def test_bystander_lost_nothing(bystander) -> None:  # type: ignore[no-untyped-def]
-    """Runs last in this module: the well-behaved client saw no error and no foreign answer."""
+    """Runs last in this module: the well-behaved client saw no error, and exactly one answer
+    per class of cases (an answer meant for the attacker would push the count over)."""
     assert bystander.of("hello"), "the bystander was never connected"
     assert not bystander.of("error"), bystander.of("error")
     predictions = bystander.of("prediction")
     assert len(predictions) == len(REST_CLASSES) + len(SOCKET_CLASSES)
-    assert all(p["seq"] >= 10**9 for p in predictions)

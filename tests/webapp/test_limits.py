@@ -8,6 +8,7 @@ batches refused with 503 while live drawing and REST predictions still work.
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -128,7 +129,9 @@ def small_redis(tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-d
                 client.ping()
                 break
             except redis.ConnectionError:
-                subprocess.run(["sleep", "0.1"], check=True)
+                time.sleep(0.1)
+        else:
+            pytest.fail("the small redis-server never answered")
         yield url
     finally:
         proc.terminate()

@@ -42,7 +42,7 @@ def test_a_stopped_worker_drops_out_and_comes_back(stack) -> None:  # type: igno
             print(f"stalled worker dropped out of /healthz after {gone_after:.1f} s")
         finally:
             os.kill(extra.pid, signal.SIGCONT)
-        back_after = wait_for_workers(stack, before + 1, timeout=DROP_OUT_LIMIT_S)
+        back_after = wait_for_workers(stack, before + 1, timeout=60)  # a bound, not the target
         print(f"resumed worker back in /healthz after {back_after:.1f} s")
     finally:
         stop(extra)

@@ -101,8 +101,10 @@ def test_redis_sigkill_mid_batch_with_a_live_drawer(
         resp = requests.post(f"{stack.url}/api/batches", json={"images": items}, timeout=120)
         assert resp.status_code == 202
         batch_id = resp.json()["batch_id"]
+        deadline = time.monotonic() + 120
         while requests.get(f"{stack.url}/api/batches/{batch_id}?results=0",
                            timeout=10).json()["done"] == 0:
+            assert time.monotonic() < deadline, "the batch never started"
             time.sleep(0.05)
 
         os.kill(own_redis.pid or 0, signal.SIGKILL)
