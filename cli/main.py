@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start Redis (embedded if needed), workers, trainer and web")
     up.add_argument("--port", type=int, default=None, help="web port (default $PORT or 5000)")
     up.add_argument("--host", default=None, help="web bind address (default 127.0.0.1)")
-    up.add_argument("--workers", type=int, default=1, help="inference workers (default 1)")
+    up.add_argument("--workers", type=int, default=1,
+                    help="inference worker slots, each a live and a batch worker (default 1)")
 
     web = sub.add_parser("web", help="run the Flask-SocketIO web server")
     web.add_argument("--port", type=int, default=None, help="default $PORT or 5000")

@@ -1,6 +1,7 @@
 """`digitflow up`: the whole system on one machine, in one terminal, with one Ctrl-C to stop it.
 
-Starts (or reuses) Redis, N inference workers, the trainer and the web server as child
+Starts (or reuses) Redis, N inference worker slots (each a live worker, and a batch worker at
+lower CPU priority so a batch never slows live drawing), the trainer and the web server as child
 processes and prefixes their output with their role like honcho does. Then it supervises them:
 an embedded Redis that dies is restarted on the same port with the same data, a child that
 exits is restarted with exponential back-off, and only Ctrl-C (SIGINT/SIGTERM) or a crash loop
@@ -146,10 +147,12 @@ def _child_env(redis_url: str) -> dict[str, str]:
 def _plan(port: int, workers: int, host: str) -> list[Child]:
     """The role processes to run, in start order."""
     base = [sys.executable, "-m", "cli.main"]
-    children = [
-        Child(f"worker{i}", [*base, "worker", "--name", f"worker{i}@%h"])
-        for i in range(1, workers + 1)
-    ]
+    children: list[Child] = []
+    for i in range(1, workers + 1):  # per slot: a live worker, and a batch one at low priority
+        children.append(Child(f"worker{i}", [*base, "worker", "--queues", "live",
+                                             "--name", f"worker{i}@%h"]))
+        children.append(Child(f"batch{i}", [*base, "worker", "--queues", "batch",
+                                            "--name", f"batch{i}@%h"]))
     children.append(Child("trainer", [*base, "trainer"]))
     children.append(Child("web", [*base, "web", "--port", str(port), "--host", host]))
     return children
@@ -418,7 +421,8 @@ def run_up(port: int, workers: int, host: str) -> int:
             env = _child_env(redis_url)
             spawn_all(children, env, pump)
             health_url = f"http://{_display_host(host)}:{port}/healthz"
-            code = supervise(children, env, pump, redis_server, received, health_url, workers)
+            code = supervise(children, env, pump, redis_server, received, health_url,
+                             2 * workers)  # a live and a batch worker per slot
         if received:
             log.info("received %s; shutting down", signal.Signals(received[0]).name)
     except Exception:

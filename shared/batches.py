@@ -34,22 +34,31 @@ def create_batch(r: redis.Redis, batch_id: str, total: int, ttl_s: int) -> None:
     pipe.execute()
 
 
+def chunk_payload(indices: list[int], items: list[Any]) -> str:
+    """A chunk as stored: its items' indices in the batch and their wire forms."""
+    return json.dumps({"indices": indices, "items": items})
+
+
 def add_chunks(r: redis.Redis, batch_id: str, chunks: list[tuple[list[int], list[Any]]],
                ttl_s: int) -> list[int]:
     """Keep each chunk's payload until it is done; returns the chunk numbers to queue."""
-    if not chunks:
+    return add_chunk_payloads(r, batch_id, [chunk_payload(i, it) for i, it in chunks], ttl_s)
+
+
+def add_chunk_payloads(r: redis.Redis, batch_id: str, payloads: list[str | bytes],
+                       ttl_s: int) -> list[int]:
+    """`add_chunks` for payloads already serialised (by the web's batch reader child)."""
+    if not payloads:
         return []
     now = time.time()
     pipe = r.pipeline()
-    pipe.hset(batch_chunks(batch_id), mapping={
-        str(n): json.dumps({"indices": idx, "items": items})
-        for n, (idx, items) in enumerate(chunks)})
-    pipe.hset(batch_pending(batch_id), mapping={str(n): now for n in range(len(chunks))})
+    pipe.hset(batch_chunks(batch_id), mapping={str(n): p for n, p in enumerate(payloads)})
+    pipe.hset(batch_pending(batch_id), mapping={str(n): now for n in range(len(payloads))})
     pipe.expire(batch_chunks(batch_id), ttl_s)
     pipe.expire(batch_pending(batch_id), ttl_s)
     pipe.sadd(ACTIVE_BATCHES, batch_id)
     pipe.execute()
-    return list(range(len(chunks)))
+    return list(range(len(payloads)))
 
 
 def load_chunk(r: redis.Redis, batch_id: str, chunk: int) -> tuple[list[int], list[Any]] | None:

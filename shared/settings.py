@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     max_batch_bytes: int = 64 * 1024 * 1024  # one batch request; 20,000 PNG digits are ~10 MB
     batch_chunk_size: int = 128  # images per batch task; two make one forward pass
     batch_ttl_s: int = 24 * 3600
+    # JSON batch bodies above this are read by a child process of the web (webapp/batch_body.py)
+    batch_inline_max_bytes: int = 1024 * 1024
+    # Niceness of work nobody watches live: batch-only workers and the web's batch reader, so
+    # the scheduler serves live drawing first on a shared machine (0 = same as live).
+    background_nice: int = 10
     feedback_cap: int = 20_000
     # Per-address quotas (Flask-Limiter strings; see README "Limits and access (web)")
     rate_limits_enabled: bool = True

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 from shared.celery_app import TRAINING_QUEUE, make_celery
 from shared.settings import get_settings
 
+log = logging.getLogger(__name__)
+
 
 def run_trainer(name: str | None = None) -> int:
-    """Run until stopped. The solo pool runs jobs in this process: no fork after TensorFlow."""
+    """Run until stopped. The solo pool runs jobs in this process: no fork after TensorFlow.
+
+    Training is background work: at `BACKGROUND_NICE` the scheduler serves live workers on the
+    same machine first, and training takes what they leave.
+    """
+    settings = get_settings()
+    if settings.background_nice > 0:
+        os.nice(settings.background_nice)
+        log.info("trainer: running at nice %d", settings.background_nice)
     argv = ["worker", "-Q", TRAINING_QUEUE, "-P", "solo", "-c", "1", "--loglevel", "INFO",
             "--without-gossip", "--without-mingle"]
     if name:
         argv += ["-n", name]
-    make_celery(get_settings()).worker_main(argv)
+    make_celery(settings).worker_main(argv)
     return 0

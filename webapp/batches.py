@@ -13,14 +13,16 @@ from flask import Blueprint, jsonify, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
-from shared.batches import add_chunks, create_batch, read_batch, record_results
+from shared.batch_body import Ingested, check_count, chunked
+from shared.batches import add_chunk_payloads, create_batch, read_batch, record_results
 from shared.celery_app import CLASSIFY_CHUNK_TASK
 from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput
-from shared.wire import checked, image_item
-from webapp.batch_body import off_loop
+from shared.settings import Settings
+from shared.wire import image_item
+from webapp.batch_body import read_json_batch
 from webapp.capacity import RETRY_AFTER_S as ROOM_RETRY_AFTER_S
 from webapp.capacity import batch_room_problem
-from webapp.requests_json import parse_object, request_json_bytes
+from webapp.requests_json import request_json_bytes
 from webapp.services import redis_client, send, settings
 
 bp = Blueprint("batches", __name__)
@@ -38,44 +40,14 @@ def _item_from_upload(upload: FileStorage) -> dict[str, Any] | InvalidInput:
     return image_item(raw)  # fully decoded by the worker, which reports a corrupt body per item
 
 
-def _item_from_json(entry: Any) -> dict[str, Any] | InvalidInput:
-    """A JSON item checked now and sent on in compact form (images are decoded once, by the
-    worker), or its error."""
-    try:
-        return checked(entry)
-    except InvalidInput as exc:
-        return exc
-
-
-def _check_count(count: int, limit: int) -> None:
-    """Refuse an empty or oversized batch before any item is decoded."""
-    if not count:
-        raise InvalidInput("the batch is empty: send files in 'images' or a JSON 'images' list")
-    if count > limit:
-        raise InvalidInput(f"too many items: at most {limit} per batch, got {count}")
-
-
-def _json_items(raw: bytes, limit: int) -> list[dict[str, Any] | InvalidInput]:
-    """Parse strictly, count, then check each item.
-
-    Seconds of CPU for a 20,000-image body, so the caller runs it off the event loop: the
-    strict parser calls back into Python for every object, so the GIL changes hands often and
-    the gevent hub keeps serving live drawers meanwhile (webapp/batch_body.py).
-    """
-    images = parse_object(raw, {"images"}).get("images")
-    if not isinstance(images, list):
-        raise InvalidInput("'images' must be a list of {\"pixels\"|\"image\": ...} objects")
-    _check_count(len(images), limit)
-    return [_item_from_json(entry) for entry in images]
-
-
-def _items(limit: int) -> list[dict[str, Any] | InvalidInput]:
+def _items(s: Settings) -> Ingested:
     """The batch's items from multipart files or a JSON list, counted before decoding."""
     if request.files:
         uploads = request.files.getlist("images")
-        _check_count(len(uploads), limit)
-        return [_item_from_upload(u) for u in uploads]
-    return off_loop(_json_items, request_json_bytes(), limit)
+        check_count(len(uploads), s.max_batch_items)
+        return chunked([_item_from_upload(u) for u in uploads], s.batch_chunk_size)
+    return read_json_batch(request_json_bytes(), s.max_batch_items, s.batch_chunk_size,
+                           s.batch_inline_max_bytes, s.background_nice)
 
 
 @bp.post("/api/batches")
@@ -88,20 +60,15 @@ def submit():  # type: ignore[no-untyped-def]
     full = batch_room_problem(r, s.redis_memory_high)
     if full:
         return jsonify(error=full), 503, {"Retry-After": str(ROOM_RETRY_AFTER_S)}
-    items = _items(s.max_batch_items)
+    batch = _items(s)
     batch_id = uuid.uuid4().hex
-    create_batch(r, batch_id, len(items), s.batch_ttl_s)
-    errors = {i: {"error": str(it)} for i, it in enumerate(items) if isinstance(it, Exception)}
-    if errors:
-        record_results(r, batch_id, errors, s.batch_ttl_s)
-    good = [(i, it) for i, it in enumerate(items) if not isinstance(it, Exception)]
-    chunks = [good[start : start + s.batch_chunk_size]
-              for start in range(0, len(good), s.batch_chunk_size)]
-    numbers = add_chunks(r, batch_id, [([i for i, _ in c], [it for _, it in c]) for c in chunks],
-                         s.batch_ttl_s)
-    for n in numbers:
+    create_batch(r, batch_id, batch.total, s.batch_ttl_s)
+    if batch.errors:
+        record_results(r, batch_id, {i: {"error": e} for i, e in batch.errors.items()},
+                       s.batch_ttl_s)
+    for n in add_chunk_payloads(r, batch_id, batch.payloads, s.batch_ttl_s):
         send(CLASSIFY_CHUNK_TASK, batch_id, n, ignore_result=True)
-    return jsonify(batch_id=batch_id, total=len(items)), 202
+    return jsonify(batch_id=batch_id, total=batch.total), 202
 
 
 @bp.get("/api/batches/<batch_id>")

@@ -16,7 +16,7 @@ from typing import Any
 from socketio import packet
 
 from shared.preprocess import InvalidInput
-from webapp.requests_json import strict_json_loads
+from shared.strict_json import strict_json_loads
 
 UNREADABLE_EVENT = "digitflow-unreadable-packet"
 CLIENT_PACKET_TYPES = (packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK,

@@ -7,6 +7,7 @@ frames waiting at the same time share a forward pass, and TensorFlow is never fo
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 
@@ -51,6 +52,11 @@ def run_worker(concurrency: int = 8, name: str | None = None,
         log.error("%s", exc)
         return 2
     settings = get_settings()
+    if served == ["batch"] and settings.background_nice > 0:
+        # Nobody watches a batch live: on a machine it shares with live workers (what
+        # `digitflow up` starts), the scheduler then gives them the CPU first.
+        os.nice(settings.background_nice)
+        log.info("batch-only worker: running at nice %d", settings.background_nice)
     celery = make_celery(settings)
     hostname = (name or "worker@%h").replace("%h", socket.gethostname())
     runtime = start_runtime(settings, hostname)

@@ -181,7 +181,7 @@ def _kill_redis_and_see_it_back(up: subprocess.Popen, port: int, redis_proc: psu
 def _kill_worker_and_see_it_back(up: subprocess.Popen, port: int,
                                  children: list[psutil.Process], log_path: Path) -> None:
     """SIGKILL the worker: up restarts it with back-off and /healthz counts it again."""
-    worker = next(c for c in children if "cli.main worker" in " ".join(c.cmdline()))
+    worker = next(c for c in children if "worker1@" in " ".join(c.cmdline()))
     worker.kill()
     _wait_for("worker restart",
               lambda: "worker1 exited unexpectedly with code -9" in log_path.read_text()
