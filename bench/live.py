@@ -298,11 +298,15 @@ class System:
 
 
 @contextlib.contextmanager
-def own_system(workers: int, env: dict[str, str]) -> Iterator[System]:
-    """A private system on free ports (devtools.stack), with each role's pid for accounting."""
+def own_system(workers: int, env: dict[str, str], split: bool = True) -> Iterator[System]:
+    """A private system on free ports (devtools.stack), with each role's pid for accounting.
+
+    `split` (the default) starts workers as `digitflow up` does: a live one and a niced
+    batch one per slot.
+    """
     from devtools.stack import running_system
 
-    with running_system(workers=workers, **env) as stack:
+    with running_system(workers=workers, split=split, **env) as stack:
         procs = Procs({"web": [stack.web.pid], "worker": [w.pid for w in stack.workers],
                        "redis": [redis_pid(stack.redis_url)], "client": [os.getpid()]})
         print(f"system up: {stack.url} (logs in {stack.log_dir})", flush=True)
@@ -649,7 +653,9 @@ async def run_all(args: argparse.Namespace, system: System, frames: list[dict[st
 
 def report(args: argparse.Namespace, raw_ms: float | None, res: dict) -> None:
     print(f"\nlive drawing: {args.fps:g} frames/s per drawer, {args.duration:g}s per run, "
-          f"{args.workers} worker(s), {FRAME}x{FRAME} frames as '{args.encoding}'")
+          f"{args.workers} worker slot(s) "
+          f"({'one process each' if args.one_process else 'a live + a niced batch worker each'}), "
+          f"{FRAME}x{FRAME} frames as '{args.encoding}'")
     if raw_ms is not None:
         print(f"raw single-image model latency (compiled, this process): {raw_ms:.2f} ms")
     plain = [res["plain"][n] for n in sorted(res["plain"])]
@@ -731,7 +737,11 @@ def main() -> int:
     ap.add_argument("--heavy-clients", type=int, default=1, help="drawers beside the streamer")
     ap.add_argument("--per-address", type=int, default=10,
                     help="connections per loopback source address (default 10)")
-    ap.add_argument("--workers", type=int, default=1, help="workers when starting a system")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="worker slots when starting a system: a live and a niced batch "
+                         "worker each, as `digitflow up` runs them (default 1)")
+    ap.add_argument("--one-process", action="store_true",
+                    help="instead, each slot is one worker serving both queues (as before)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the system started (repeatable)")
     ap.add_argument("--no-raw", action="store_true", help="skip the in-process model latency")
@@ -755,7 +765,7 @@ def main() -> int:
         res = asyncio.run(run_all(args, system, frames, pixels28))
     else:
         env = dict(kv.split("=", 1) for kv in args.env)
-        with own_system(args.workers, env) as system:
+        with own_system(args.workers, env, split=not args.one_process) as system:
             res = asyncio.run(run_all(args, system, frames, pixels28))
     report(args, raw_ms, res)
     if args.json_out:

@@ -67,9 +67,11 @@ class Stack:
     workers: list[subprocess.Popen] = field(default_factory=list)
     others: list[subprocess.Popen] = field(default_factory=list)
 
-    def start_worker(self, name: str, concurrency: int = 8) -> subprocess.Popen:
+    def start_worker(self, name: str, concurrency: int = 8,
+                     queues: str = "live,batch") -> subprocess.Popen:
+        """A worker on `queues`; a batch-only one runs niced, as `digitflow up` starts it."""
         proc = start_role("worker", self.env, self.log_dir, "--name", f"{name}@test",
-                          "--concurrency", str(concurrency))
+                          "--concurrency", str(concurrency), "--queues", queues)
         self.workers.append(proc)
         return proc
 
@@ -104,8 +106,12 @@ class Stack:
                 stop(proc)
 
 
-def start_stack(redis_url: str, tmp: Path, workers: int = 1, **extra_env: str) -> Stack:
-    """Start the web server and `workers` inference workers against `redis_url`."""
+def start_stack(redis_url: str, tmp: Path, workers: int = 1, split: bool = False,
+                **extra_env: str) -> Stack:
+    """Start the web server and `workers` inference workers against `redis_url`.
+
+    `split` starts each as `digitflow up` does: a live worker plus a niced batch worker.
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -122,19 +128,23 @@ def start_stack(redis_url: str, tmp: Path, workers: int = 1, **extra_env: str) -
                   log_dir=tmp / "logs", store=env["MODEL_STORE"])
     stack.web = start_role("web", env, stack.log_dir, "--port", str(port))
     for i in range(workers):
-        stack.start_worker(f"w{i + 1}")
+        if split:
+            stack.start_worker(f"w{i + 1}", queues="live")
+            stack.start_worker(f"b{i + 1}", queues="batch")
+        else:
+            stack.start_worker(f"w{i + 1}")
     return stack
 
 
 @contextlib.contextmanager
-def running_system(workers: int = 1, keep_logs: str | None = None,
+def running_system(workers: int = 1, keep_logs: str | None = None, split: bool = False,
                    **env: str) -> Iterator[Stack]:
     """A private, throwaway system on free ports (embedded Redis), torn down on exit."""
     tmp = Path(keep_logs or tempfile.mkdtemp(prefix="digitflow-bench-"))
     redis = RedisServer(data_dir=tmp / "redis").start()
-    stack = start_stack(redis.url, tmp, workers=workers, **env)
+    stack = start_stack(redis.url, tmp, workers=workers, split=split, **env)
     try:
-        stack.wait_ready(workers=workers)
+        stack.wait_ready(workers=len(stack.workers))
         yield stack
     finally:
         stack.close()
