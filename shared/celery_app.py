@@ -42,6 +42,21 @@ TASK_ROUTES = {
 SETTINGS_KEY = "digitflow_settings"
 
 
+def task_queues() -> list[Queue]:
+    """The queues; live messages are consumed without acknowledgement (`no_ack`).
+
+    kombu's Redis transport keeps every acknowledged-later message in an "unacked" hash and
+    sorted set (one MULTI/EXEC when it is delivered, another when it is acked) so it can be
+    redelivered after `visibility_timeout` (120 s). A live frame or REST prediction expires
+    after `LIVE_TASK_EXPIRES_S` (10 s), so a redelivered one would only be dropped: for them
+    that bookkeeping bought nothing and cost two Redis transactions per frame. Batch chunks and
+    training jobs keep it (late acks, redelivery after a crash).
+    """
+    return [Queue(LIVE_QUEUE, routing_key=LIVE_QUEUE, no_ack=True),
+            Queue(BATCH_QUEUE, routing_key=BATCH_QUEUE),
+            Queue(TRAINING_QUEUE, routing_key=TRAINING_QUEUE)]
+
+
 def make_celery(settings: Settings) -> Celery:
     """Build the Celery app from settings: JSON only, late acks, explicit queue routing."""
     # kombu's Redis transport can kill or stall a worker on reconnect: see shared/kombu_guard.py.
@@ -54,11 +69,11 @@ def make_celery(settings: Settings) -> Celery:
         result_serializer="json",
         accept_content=["json"],
         result_accept_content=["json"],
-        task_queues=[Queue(q, routing_key=q) for q in (*INFERENCE_QUEUES, TRAINING_QUEUE)],
+        task_queues=task_queues(),
         task_routes=TASK_ROUTES,
         task_default_queue=LIVE_QUEUE,
-        # A worker killed mid-task must not lose the task: ack only after it ran, and
-        # requeue when the worker process dies.
+        # A worker killed mid-task must not lose a batch chunk or a training job: ack only
+        # after it ran, and requeue when the worker process dies (live tasks: see task_queues).
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         # Live first: a worker takes a message only when a thread is free (no prefetched

@@ -47,3 +47,12 @@ def test_queue_specs(spec: str, queues: list[str]) -> None:
 def test_bad_queue_specs_are_refused(spec: str) -> None:
     with pytest.raises(ValueError, match="--queues"):
         parse_queues(spec)
+
+
+def test_live_messages_skip_the_unacked_bookkeeping_that_batches_keep() -> None:
+    """A live task expires long before kombu would redeliver it; a chunk must not be lost."""
+    conf = make_celery(Settings(redis_url="redis://127.0.0.1:1/0")).conf
+    no_ack = {q.name: q.no_ack for q in conf.task_queues}
+    assert no_ack == {LIVE_QUEUE: True, BATCH_QUEUE: False, TRAINING_QUEUE: False}
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert Settings().live_task_expires_s < Settings().visibility_timeout_s
