@@ -39,6 +39,12 @@ The guard has two parts, both here:
    connection that lost its socket raises ConnectionError (kombu reconnects the whole consumer)
    and one with nothing to read raises Empty (kombu's "no message"), instead of a blocking read.
 
+Not a bug, a gap: kombu's virtual transports honour a queue's `no_ack` when a message is
+delivered (no unacked bookkeeping) but not when Celery acks it afterwards: the ack still ran a
+MULTI/ZREM/HDEL/EXEC on Redis for nothing. AMQP transports skip it through the channel's
+`no_ack_consumers`, which `kombu.Message.ack` checks; the Redis channel now fills that set too
+(the live queue is consumed with `no_ack`, see shared/celery_app.py).
+
 Not a bug, a cadence (Celery has no setting for it): a consumer retries its broker connection
 after 2 s, then 4, 6... up to 30 s apart (kombu's `ensure_connection` defaults), so a worker
 came back ~2.5 s after a 3-second outage ended. `ensure_connection` calls that name no
@@ -151,6 +157,33 @@ def _guard_receive(channel_cls: Any) -> None:
     channel_cls._receive_one = _receive_one
 
 
+def _skip_no_ack_acks(channel_cls: Any) -> None:
+    """Make `Message.ack` a no-op for messages of `no_ack` consumers, as on AMQP."""
+    basic_consume, basic_cancel = channel_cls.basic_consume, channel_cls.basic_cancel
+
+    def _basic_consume(self: Any, queue: str, *args: Any, **kwargs: Any) -> Any:
+        tag, callback = kwargs.get("consumer_tag"), kwargs.get("callback")
+        if kwargs.get("no_ack") and tag is not None and callback is not None:
+            if self.no_ack_consumers is None:
+                self.no_ack_consumers = set()
+            self.no_ack_consumers.add(tag)
+
+            def tagged(message: Any) -> Any:
+                message.delivery_info.setdefault("consumer_tag", tag)
+                return callback(message)
+
+            kwargs["callback"] = tagged
+        return basic_consume(self, queue, *args, **kwargs)
+
+    def _basic_cancel(self: Any, consumer_tag: str) -> Any:
+        if self.no_ack_consumers is not None:
+            self.no_ack_consumers.discard(consumer_tag)
+        return basic_cancel(self, consumer_tag)
+
+    channel_cls.basic_consume = _basic_consume
+    channel_cls.basic_cancel = _basic_cancel
+
+
 RECONNECT_INTERVALS = {"interval_start": 0.5, "interval_step": 0.5, "interval_max": 2.0}
 
 
@@ -176,4 +209,5 @@ def install() -> None:
     _quicker_reconnect()
     _guard_restore(kombu_redis.QoS)
     _guard_ack(kombu_redis.QoS)
+    _skip_no_ack_acks(kombu_redis.Channel)
     setattr(kombu_redis.Channel, _PATCHED_FLAG, True)

@@ -19,7 +19,7 @@ from shared.fields import unknown_fields_error
 from shared.model_store import ModelStore
 from shared.settings import Settings
 from webapp.connection_cap import ConnectionCap
-from webapp.limits import socket_allowed
+from webapp.limits import connection_allowed, socket_allowed
 from webapp.live import LiveFrames
 from webapp.message_queue import AnswerAwareRedisManager
 from webapp.socket_json import UNREADABLE_EVENT, TolerantPacket
@@ -73,7 +73,7 @@ def register_handlers(socketio: SocketIO, live: LiveFrames, store: ModelStore,
             emit("error", {"seq": None, "error": "draw needs one JSON object with an integer "
                                                  f"'seq' (at most {MAX_SEQ} in size)"})
             return
-        if not socket_allowed("draw", settings.rate_limit_draw, who=request.sid):  # type: ignore[attr-defined]
+        if not connection_allowed("draw", settings.rate_limit_draw, request.sid):  # type: ignore[attr-defined]
             emit("error", {"seq": seq, "error": "too many frames: at most "
                                                 f"{settings.rate_limit_draw} per connection"})
             return

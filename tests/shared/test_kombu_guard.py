@@ -101,3 +101,28 @@ def test_a_lost_broker_is_retried_every_two_seconds_at_most() -> None:
     with pytest.raises(Exception):  # noqa: B017 - nothing listens: it must give up
         conn.ensure_connection(lambda _exc, interval: intervals.append(interval), 5)
     assert intervals == [0.5, 1.0, 1.5, 2.0, 2.0]  # kombu alone: 2, 4, 6, 8, 10 s
+
+
+def test_acks_of_no_ack_consumers_cost_no_redis_transaction(tmp_path: Path) -> None:
+    """A no_ack queue's message is never in the unacked hash, so its ack sends nothing."""
+    from kombu import Consumer, Exchange, Queue
+
+    with RedisServer(data_dir=tmp_path) as server:
+        r = redis.Redis.from_url(server.url)
+        with Connection(server.url) as conn:
+            got: list = []
+            for no_ack in (True, False):
+                name = f"q-{no_ack}"
+                queue = Queue(name, Exchange(name), routing_key=name, no_ack=no_ack)
+                conn.Producer().publish({"n": 1}, exchange=queue.exchange, routing_key=name,
+                                        declare=[queue])
+                with Consumer(conn, [queue], callbacks=[lambda body, m: got.append(m)]):
+                    conn.drain_events(timeout=5)
+                    message = got[-1]
+                    assert message.payload == {"n": 1}
+                    assert r.hlen("unacked") == (0 if no_ack else 1)
+                    before = r.info("commandstats").get("cmdstat_exec", {}).get("calls", 0)
+                    message.ack()
+                    after = r.info("commandstats").get("cmdstat_exec", {}).get("calls", 0)
+                assert after - before == (0 if no_ack else 1), (no_ack, after - before)
+                assert r.hlen("unacked") == 0
