@@ -25,5 +25,4 @@ def run_trainer(name: str | None = None) -> int:
             "--without-gossip", "--without-mingle"]
     if name:
         argv += ["-n", name]
-    make_celery(settings).worker_main(argv)
-    return 0
+    return make_celery(settings).start(argv) or 0  # not worker_main: it drops the exit code

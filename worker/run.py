@@ -70,5 +70,6 @@ def run_worker(concurrency: int = 8, name: str | None = None,
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if name:
         argv += ["-n", name]
-    celery.worker_main(argv)
-    return 0
+    # `Celery.start`, not `worker_main`, which drops the exit code: a worker that stops on an
+    # unrecoverable error must exit non-zero, so `digitflow up` (or systemd) sees a crash.
+    return celery.start(argv) or 0
