@@ -67,3 +67,29 @@ def load_job(r: redis.Redis, job_id: str) -> dict[str, Any] | None:
     """The job record, or None if unknown or expired."""
     raw = r.get(train_job(job_id))
     return json.loads(raw) if raw else None
+
+
+def claim_job(r: redis.Redis, job_id: str) -> str | None:
+    """Move a queued job to "running", once; None if claimed, else why not (its status).
+
+    A broker may deliver a task twice (kombu restores an unacknowledged message after its
+    visibility timeout); the second delivery of a training job then finds it claimed and
+    does not train it again.
+    """
+    key = train_job(job_id)
+    with r.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                raw = pipe.get(key)
+                job = json.loads(raw) if raw else None
+                if job is None or job.get("status") != "queued":
+                    pipe.unwatch()
+                    return "unknown" if job is None else str(job.get("status"))
+                job["status"] = "running"
+                pipe.multi()
+                pipe.set(key, json.dumps(job), ex=JOB_TTL_S)
+                pipe.execute()
+                return None
+            except redis.WatchError:
+                continue

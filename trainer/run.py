@@ -12,7 +12,9 @@ log = logging.getLogger(__name__)
 
 
 def run_trainer(name: str | None = None) -> int:
-    """Run until stopped. The solo pool runs jobs in this process: no fork after TensorFlow.
+    """Run until stopped. One job at a time, on a thread of this process (a threads pool of
+    one: no fork after TensorFlow, and the consumer keeps running, so the job's early ack
+    reaches Redis at once; the solo pool sent it only after the job).
 
     Training is background work: at `BACKGROUND_NICE` the scheduler serves live workers on the
     same machine first, and training takes what they leave.
@@ -21,7 +23,7 @@ def run_trainer(name: str | None = None) -> int:
     if settings.background_nice > 0:
         os.nice(settings.background_nice)
         log.info("trainer: running at nice %d", settings.background_nice)
-    argv = ["worker", "-Q", TRAINING_QUEUE, "-P", "solo", "-c", "1", "--loglevel", "INFO",
+    argv = ["worker", "-Q", TRAINING_QUEUE, "-P", "threads", "-c", "1", "--loglevel", "INFO",
             "--without-gossip", "--without-mingle"]
     if name:
         argv += ["-n", name]

@@ -2,7 +2,10 @@
 
 It runs on the `training` queue, which one trainer consumes with concurrency 1. It is acked
 on receipt (not late): a multi-minute job must not be redelivered by the broker's visibility
-timeout, and a killed run has published nothing, so the active model stays untouched.
+timeout, and a killed run has published nothing, so the active model stays untouched. (The
+trainer runs a threads pool so that early ack reaches Redis at once: under the solo pool it
+was only sent after the task, and a job longer than the visibility timeout ran twice.) Each
+job is also claimed once (`claim_job`), so no delivery of it can train it a second time.
 """
 
 from __future__ import annotations
@@ -49,6 +52,11 @@ def retrain(job_id: str, epochs: int | None = None, mode: str = "finetune") -> d
 
     settings = app_settings(current_app)
     r = redis_client(settings.redis_url)
+    taken = jobs.claim_job(r, job_id)
+    if taken is not None:
+        log.warning("training job %s delivered again (status %s): not training it twice",
+                    job_id, taken)
+        return {"status": taken, "duplicate": True}
     digits, labels = read_feedback(r, settings.feedback_cap)
     jobs.save_job(r, job_id, status="running", progress=0.0, mode=mode,
                   n_feedback=int(len(labels)))

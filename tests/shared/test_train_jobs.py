@@ -44,3 +44,14 @@ def test_taking_the_lock_answers_with_the_holder_in_one_step() -> None:
     assert jobs.lock_holder(r) == "a"
     r.delete(TRAIN_LOCK)  # expiry
     assert jobs.try_lock(r, "b") is None and jobs.lock_holder(r) == "b"
+
+
+def test_a_job_is_claimed_once_whatever_the_deliveries() -> None:
+    r = fakeredis.FakeRedis()
+    jobs.save_job(r, "j1", status="queued")
+    assert jobs.claim_job(r, "j1") is None
+    assert jobs.load_job(r, "j1")["status"] == "running"
+    assert jobs.claim_job(r, "j1") == "running"  # a second delivery: not trained again
+    jobs.save_job(r, "j1", status="done")
+    assert jobs.claim_job(r, "j1") == "done"
+    assert jobs.claim_job(r, "never-queued") == "unknown"
