@@ -137,9 +137,15 @@ class Stack:
         raise TimeoutError(f"stack not ready after {timeout}s: {last}; logs in {self.log_dir}")
 
     def close(self) -> None:
-        for proc in [*self.workers, *self.others, *self.webs]:
-            if proc is not None:
-                stop(proc)
+        """Stop every child: SIGTERM to all at once (each warm shutdown takes seconds), then
+        wait for each, SIGKILL for a laggard."""
+        procs = [p for p in [*self.workers, *self.others, *self.webs] if p is not None]
+        for proc in procs:
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            stop(proc)
         if self.nginx is not None:
             self.nginx.stop()
 
