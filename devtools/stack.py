@@ -144,8 +144,12 @@ class Stack:
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 15
         for proc in procs:
-            stop(proc)
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                stop(proc, sig=signal.SIGKILL)
         if self.nginx is not None:
             self.nginx.stop()
 
