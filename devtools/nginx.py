@@ -45,9 +45,14 @@ def _sub(pattern: str, repl: str, text: str, count: int = 1) -> str:
     return new
 
 
+# a network whose proxy refuses websocket upgrades (tests of the long-polling fallback)
+BLOCK_WEBSOCKETS = "            if ($http_upgrade) { return 403; }\n"
+
+
 def loopback_config(web_ports: list[int], listen_port: int, run_dir: Path,
-                    source: str | None = None) -> str:
-    """deploy/nginx.conf for loopback: upstream = `web_ports`, files under `run_dir`."""
+                    source: str | None = None, block_websockets: bool = False) -> str:
+    """deploy/nginx.conf for loopback: upstream = `web_ports`, files under `run_dir`; with
+    `block_websockets`, websocket upgrades are refused (403), as some networks do."""
     text = source if source is not None else DEPLOY_CONF.read_text()
     text = _sub(r"^user .*;\n", "", text)  # only root may switch users
     text = _sub(r"^worker_processes .*;$", "worker_processes 1;", text)
@@ -69,14 +74,19 @@ def loopback_config(web_ports: list[int], listen_port: int, run_dir: Path,
     text, n = UPSTREAM_LINE.subn(servers, text)
     if n != 2:
         raise ValueError(f"deploy/nginx.conf: expected 2 upstream server lines, got {n}")
+    if block_websockets:
+        text = _sub(r"^(\s*)location /socket\.io/ \{\n",
+                    "        location /socket.io/ {\n" + BLOCK_WEBSOCKETS, text)
     return text
 
 
 class Nginx:
     """`nginx -p DIR -c nginx.conf -g 'daemon off;'` as a child process, on a free port."""
 
-    def __init__(self, web_ports: list[int], run_dir: Path | None = None) -> None:
+    def __init__(self, web_ports: list[int], run_dir: Path | None = None,
+                 block_websockets: bool = False) -> None:
         self.run_dir = run_dir or Path(tempfile.mkdtemp(prefix="digitflow-nginx-"))
+        self.block_websockets = block_websockets
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.web_ports = list(web_ports)
@@ -95,7 +105,8 @@ class Nginx:
             # temp folders (nginx chowns them, but not the folders above)
             for path in (self.run_dir, self.run_dir / "temp"):
                 path.chmod(0o755)
-        self.conf.write_text(loopback_config(self.web_ports, self.port, self.run_dir))
+        self.conf.write_text(loopback_config(self.web_ports, self.port, self.run_dir,
+                                             block_websockets=self.block_websockets))
         return self.conf
 
     def command(self) -> list[str]:

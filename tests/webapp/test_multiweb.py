@@ -18,10 +18,12 @@ import pytest
 import requests
 
 from cli.embedded_redis import RedisServer
+from devtools.nginx import Nginx
 from devtools.sio import RecordingClient
 from devtools.stack import Stack, start_stack, stop
 from shared.mnist import load_mnist
 from shared.model_store import BUNDLED_DIR, MODEL_FILE, ModelStore
+from tests.webapp.test_page_browser import DIGITS, draw, expect
 
 pytestmark = pytest.mark.integration
 ADMIN = {"Authorization": "Bearer test-admin-token"}
@@ -138,6 +140,66 @@ def test_model_activated_reaches_clients_of_both_processes(multi) -> None:  # ty
     finally:
         for c in clients:
             c.close()
+
+
+@pytest.fixture()
+def no_websockets(multi: Stack, tmp_path: Path) -> Iterator[Nginx]:
+    """A second nginx in front of the same web processes that refuses websocket upgrades."""
+    with Nginx([multi.web_port(i) for i in (0, 1)], run_dir=tmp_path,
+               block_websockets=True) as proxy:
+        yield proxy
+
+
+def test_python_clients_fall_back_to_polling_where_websockets_are_blocked(  # type: ignore[no-untyped-def]
+        no_websockets, digits) -> None:
+    images, labels = digits
+    client = RecordingClient(no_websockets.url)  # websocket first, as everywhere
+    try:
+        assert client.sio.transport() == "polling"
+        _draw_and_check(client, images, labels, range(1, 4))
+    finally:
+        client.close()
+
+
+def _open_drawing_page(browser, url: str, page_errors: list[str]):  # type: ignore[no-untyped-def]
+    """The page at `url`, recording its Socket.IO websockets and long-polling requests."""
+    context = browser.new_context(viewport={"width": 1200, "height": 860})
+    page = context.new_page()
+    seen: dict[str, list[str]] = {"websocket": [], "polling": []}
+    page.on("websocket", lambda ws: seen["websocket"].append(ws.url))
+    page.on("request", lambda req: "transport=polling" in req.url
+            and seen["polling"].append(req.url))
+    page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    page.goto(url + "/")
+    return context, page, seen
+
+
+@pytest.mark.browser
+def test_the_page_draws_over_a_websocket_through_nginx(multi, browser, page_errors) -> None:  # type: ignore[no-untyped-def]
+    context, page, seen = _open_drawing_page(browser, multi.url, page_errors)
+    try:
+        expect(page.locator("#conn")).to_have_text("connected", timeout=15_000)
+        draw(page, DIGITS["7"])
+        expect(page.locator("#digit")).to_have_text("7", timeout=15_000)
+        assert [u for u in seen["websocket"] if "/socket.io/" in u], seen
+        assert seen["polling"] == []  # websocket first: not one long-polling request
+        assert not page_errors
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_the_page_falls_back_to_polling_where_websockets_are_blocked(  # type: ignore[no-untyped-def]
+        no_websockets, browser, page_errors) -> None:
+    context, page, seen = _open_drawing_page(browser, no_websockets.url, page_errors)
+    try:
+        expect(page.locator("#conn")).to_have_text("connected", timeout=30_000)
+        draw(page, DIGITS["7"])
+        expect(page.locator("#digit")).to_have_text("7", timeout=15_000)
+        assert seen["websocket"] and seen["polling"], seen  # tried, refused, fell back
+        assert not page_errors
+    finally:
+        context.close()
 
 
 def test_clients_of_a_killed_web_process_reconnect_through_nginx(multi, digits) -> None:  # type: ignore[no-untyped-def]
