@@ -30,5 +30,7 @@ RUN pip install --no-deps . \
 VOLUME ["/models"]
 USER digitflow
 
+# The web role runs one process per container; docker-compose.yml puts nginx
+# (deploy/nginx.conf) in front of several, with TRUSTED_PROXIES=1 (README "Deployment").
 EXPOSE 5000
 CMD ["digitflow", "web", "--host", "0.0.0.0"]

@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` starts everything, `make test` passes the tests.
-# Each sets up what it needs (venv, packages, Chromium for the browser test) on a fresh machine.
+# Each sets up what it needs (venv, packages, Chromium and nginx for the tests) on a fresh machine.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -21,11 +21,16 @@ venv: $(BIN)/digitflow
 run: venv
 	$(BIN)/digitflow up
 
-## system-deps: Chromium for the browser test (Debian package; never a downloaded browser)
+## system-deps: Chromium for the browser test and nginx for the several-web-processes test
+## (Debian packages; never a downloaded browser). nginx lives in /usr/sbin, off a user's PATH.
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 || missing="$$missing nginx"; \
+	[ -z "$$missing" ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
 
 ## test: set up and run lint plus the whole suite (unit, integration, browser)
 test: venv system-deps
@@ -42,6 +47,8 @@ bench: venv
 	$(BIN)/python bench/swap.py
 	$(BIN)/python bench/coldstart.py
 	$(BIN)/python bench/recovery.py
+	$(BIN)/python bench/live.py --web 2 --clients 50
+	$(BIN)/python bench/failover.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -19,6 +19,11 @@ Runs (all in one system, so every ratio below is measured in the same conditions
             --idle-clients drawers draw; reports how many connections were held, the
             drawers' p99 vs their p99 with no idle connections, and /healthz p50/p99 polled
             every 100 ms meanwhile (and in the plain run, for comparison).
+  --web N   N web processes behind a real nginx (deploy/nginx.conf on loopback, devtools/
+            nginx.py), --workers workers (default N). Each level of --clients runs first
+            against one of the web processes directly, then through nginx (spread over all
+            N), --rounds times alternately; prints the comparison row: pooled p99 through
+            nginx vs one web process, and frames lost (no answer within 2 s) in each.
   --heavy R one client streams the largest accepted image (a 4096x4096 RGBA PNG as a data
             URL) R times per second while a drawer draws; the drawer's p99 vs alone, the
             peak RSS growth of the web and worker processes, and one such image through
@@ -35,6 +40,7 @@ newer frame of the same client replaced them (by design; read from Redis).
     python bench/live.py --clients 10 --idle 2000        # 2,000 idle connections
     python bench/live.py --clients 10,20,40,80           # drawers at p99 <= 100 ms
     python bench/live.py --clients 1 --heavy 10          # a client streaming 4096^2 PNGs
+    python bench/live.py --web 2 --clients 50            # 1 web process vs nginx + 2
 
 It starts its own throwaway system (embedded Redis, --workers workers, web server) on free
 ports and stops it at the end; --url/--redis measure a running system instead (then only the
@@ -71,6 +77,7 @@ import redis
 import requests
 import socketio
 
+from devtools.sio import connect_websocket_first_async
 from shared.mnist import load_mnist
 from shared.redis_keys import COALESCED_COUNTER
 
@@ -191,15 +198,17 @@ class Addresses:
 
 async def open_client(url: str, addr: str, transports: list[str] | None = None
                       ) -> socketio.AsyncClient:
-    """Connect one Socket.IO client from source address `addr`."""
+    """Connect one Socket.IO client from source address `addr`: websocket first, as the page
+    does, unless `transports` are given."""
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(addr, 0)),
                                     timeout=aiohttp.ClientTimeout(total=None, connect=15))
     sio = socketio.AsyncClient(reconnection=False, http_session=session)
     sio.bench_session = session  # type: ignore[attr-defined]
     try:
-        await asyncio.wait_for(sio.connect(url, transports=transports,
-                                           wait_timeout=CONNECT_TIMEOUT_S),
-                               CONNECT_TIMEOUT_S + 5)
+        connecting = (sio.connect(url, transports=transports, wait_timeout=CONNECT_TIMEOUT_S)
+                      if transports else
+                      connect_websocket_first_async(sio, url, wait_timeout=CONNECT_TIMEOUT_S))
+        await asyncio.wait_for(connecting, CONNECT_TIMEOUT_S + 5)
     except BaseException:
         await close_client(sio)
         raise
@@ -285,9 +294,10 @@ def latency_stats(drawers: list[Drawer], t0: float = 0.0, t1: float = float("inf
 # ---------------------------------------------------------------- the system under test
 @dataclass
 class System:
-    url: str
+    url: str  # nginx's when there are several web processes
     redis_url: str
     procs: Procs
+    direct_url: str | None = None  # one web process, not through nginx (with --web)
     r: redis.Redis = field(init=False)
 
     def __post_init__(self) -> None:
@@ -298,19 +308,22 @@ class System:
 
 
 @contextlib.contextmanager
-def own_system(workers: int, env: dict[str, str], split: bool = True) -> Iterator[System]:
-    """A private system on free ports (devtools.stack), with each role's pid for accounting.
-
-    `split` (the default) starts workers as `digitflow up` does: a live one and a niced
-    batch one per slot.
-    """
+def own_system(workers: int, env: dict[str, str], webs: int = 1,
+               split: bool = True) -> Iterator[System]:
+    """A private system on free ports (devtools.stack), with each role's pid for accounting;
+    with `webs` > 1, nginx in front of the web processes. `split` (the default) starts
+    workers as `digitflow up` does: a live one and a niced batch one per slot."""
     from devtools.stack import running_system
 
-    with running_system(workers=workers, split=split, **env) as stack:
-        procs = Procs({"web": [stack.web.pid], "worker": [w.pid for w in stack.workers],
-                       "redis": [redis_pid(stack.redis_url)], "client": [os.getpid()]})
+    with running_system(workers=workers, webs=webs, nginx=webs > 1, split=split,
+                        **env) as stack:
+        roles = {"web": [w.pid for w in stack.webs], "worker": [w.pid for w in stack.workers],
+                 "redis": [redis_pid(stack.redis_url)], "client": [os.getpid()]}
+        if stack.nginx is not None and stack.nginx.proc is not None:
+            roles["nginx"] = [stack.nginx.proc.pid]
         print(f"system up: {stack.url} (logs in {stack.log_dir})", flush=True)
-        yield System(stack.url, stack.redis_url, procs)
+        yield System(stack.url, stack.redis_url, Procs(roles),
+                     direct_url=stack.web_urls[0] if webs > 1 else None)
 
 
 # ---------------------------------------------------------------- runs
@@ -322,13 +335,13 @@ class Bench:
     duration: float
     addresses: Addresses
 
-    async def drawers(self, n: int) -> list[Drawer]:
+    async def drawers(self, n: int, url: str | None = None) -> list[Drawer]:
         ds = [Drawer(self.frames[i::n] or self.frames) for i in range(n)]
         sem = asyncio.Semaphore(50)
 
         async def connect(d: Drawer) -> None:
             async with sem:
-                await d.connect(self.system.url, self.addresses.next())
+                await d.connect(url or self.system.url, self.addresses.next())
 
         await asyncio.gather(*(connect(d) for d in ds))
         return ds
@@ -370,6 +383,36 @@ class Bench:
         for d in ds:
             await close_client(d.sio)
         return {**res, "cpu_ms_per_frame": cpu}
+
+    async def compare_web(self, n: int, rounds: int) -> dict:
+        """n drawers on one web process directly, then through nginx in front of all of
+        them, `rounds` times alternately; rows per round and pooled over the rounds."""
+        assert self.system.direct_url is not None
+        targets = {"1 web": self.system.direct_url, "nginx": self.system.url}
+        pooled: dict[str, list[Drawer]] = {name: [] for name in targets}
+        rows: list[dict] = []
+        warm = await self.drawers(n)  # workers' first forward passes, not measured
+        await self.draw(warm, 3.0)
+        for d in warm:
+            await close_client(d.sio)
+        for r in range(rounds):
+            order = list(targets.items())
+            for name, url in order if r % 2 == 0 else order[::-1]:  # ABBA: cancels a drift
+                print(f"run: {n} drawer(s), {name} (round {r + 1} of {rounds})", flush=True)
+                ds = await self.drawers(n, url)
+
+                async def go(ds: list[Drawer] = ds) -> dict:
+                    await self.draw(ds, self.duration)
+                    return {"clients": n, **latency_stats(ds)}
+
+                res, cpu = await self.measured(go(), lambda x: x["answered"])
+                for d in ds:
+                    await close_client(d.sio)
+                pooled[name].extend(ds)
+                rows.append({"run": name, **res, "cpu_ms_per_frame": cpu})
+        return {"rounds": rows, "pooled": {name: {"run": name, "clients": n,
+                                                  **latency_stats(ds)}
+                                           for name, ds in pooled.items()}}
 
     async def with_batch(self, n: int, n_images: int, pixels: list[list[list[int]]]) -> dict:
         """n drawers while an n_images batch is uploaded and processed."""
@@ -584,7 +627,7 @@ def fmt(v: Any, width: int = 8) -> str:
 
 LAT_HEAD = ("clients", "sent", "answered", "coalesced", "late", "errors", "p50_ms", "p95_ms",
             "p99_ms", "max_ms")
-CPU_ROLES = ("web", "worker", "redis", "client", "total")
+CPU_ROLES = ("web", "nginx", "worker", "redis", "client", "total")
 
 
 def print_rows(title: str, rows: list[dict]) -> None:
@@ -620,6 +663,12 @@ async def run_all(args: argparse.Namespace, system: System, frames: list[dict[st
             Path(args.json_out).write_text(json.dumps({"args": vars(args), **out}, indent=2,
                                                       default=str))
 
+    if args.web > 1:
+        out["web"] = {}
+        for n in levels:
+            out["web"][n] = await bench.compare_web(n, args.rounds)
+            out["plain"][n] = out["web"][n]["pooled"]["nginx"]
+            save()
     for n in levels:
         await plain(n)
         save()
@@ -659,7 +708,17 @@ def report(args: argparse.Namespace, raw_ms: float | None, res: dict) -> None:
     if raw_ms is not None:
         print(f"raw single-image model latency (compiled, this process): {raw_ms:.2f} ms")
     plain = [res["plain"][n] for n in sorted(res["plain"])]
-    print_rows("drawers alone", plain)
+    for n, cmp in sorted(res.get("web", {}).items()):
+        print_rows(f"{n} drawers: one web process directly vs nginx in front of {args.web} "
+                   f"(both with {args.workers} workers), each round", cmp["rounds"])
+        one, lb = cmp["pooled"]["1 web"], cmp["pooled"]["nginx"]
+        print_rows(f"{n} drawers, pooled over {args.rounds} round(s)", [one, lb])
+        print(f"  comparison, {n} drawers: p99 through nginx + {args.web} web processes vs one "
+              f"web process: {fmt(lb['p99_ms'], 0)} vs {fmt(one['p99_ms'], 0)} ms = "
+              f"{ratio(lb['p99_ms'], one['p99_ms'])} (target <= 1.5x); lost (no answer within "
+              f"{LATE_S:g} s): {lb['late']} vs {one['late']} of {lb['sent']} / {one['sent']}; "
+              f"errors {lb['errors']} vs {one['errors']}")
+    print_rows("drawers alone" + (" (through nginx)" if args.web > 1 else ""), plain)
     ok = [r["clients"] for r in plain
           if r["p99_ms"] is not None and r["p99_ms"] <= P99_TARGET_MS and r["late"] == 0]
     print(f"largest level with p99 <= {P99_TARGET_MS:g} ms and none late: "
@@ -737,17 +796,26 @@ def main() -> int:
     ap.add_argument("--heavy-clients", type=int, default=1, help="drawers beside the streamer")
     ap.add_argument("--per-address", type=int, default=10,
                     help="connections per loopback source address (default 10)")
-    ap.add_argument("--workers", type=int, default=1,
-                    help="worker slots when starting a system: a live and a niced batch "
-                         "worker each, as `digitflow up` runs them (default 1)")
+    ap.add_argument("--workers", type=int, default=None,
+                    help="worker slots when starting a system (default 1, or --web's count): "
+                         "a live and a niced batch worker each, as `digitflow up` runs them")
     ap.add_argument("--one-process", action="store_true",
                     help="instead, each slot is one worker serving both queues (as before)")
+    ap.add_argument("--web", type=int, default=1, metavar="N",
+                    help="N web processes behind nginx; compares one web process directly "
+                         "with nginx in front of all N, at each --clients level")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="with --web: alternate one web / nginx this many times (default 1)")
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for the system started (repeatable)")
     ap.add_argument("--no-raw", action="store_true", help="skip the in-process model latency")
     ap.add_argument("--data", default=os.environ.get("MNIST_DIR", "../shared/data/mnist"))
     ap.add_argument("--json", dest="json_out", help="also write the figures to this JSON file")
     args = ap.parse_args()
+    if args.workers is None:
+        args.workers = max(1, args.web)
+    if args.web > 1 and args.url:
+        ap.error("--web starts its own system (nginx in front of N web processes); no --url")
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # children inherit it too
@@ -765,7 +833,8 @@ def main() -> int:
         res = asyncio.run(run_all(args, system, frames, pixels28))
     else:
         env = dict(kv.split("=", 1) for kv in args.env)
-        with own_system(args.workers, env, split=not args.one_process) as system:
+        with own_system(args.workers, env, webs=args.web,
+                        split=not args.one_process) as system:
             res = asyncio.run(run_all(args, system, frames, pixels28))
     report(args, raw_ms, res)
     if args.json_out:

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     mnist_dir: str | None = None
     port: int = 5000
     host: str = "127.0.0.1"
+    # Reverse proxies in front of the web process that append X-Forwarded-For/-Proto (1 behind
+    # deploy/nginx.conf). 0 trusts no such header: a direct client could forge its address.
+    trusted_proxies: int = 0
 
     predict_timeout_s: float = 10.0
     live_task_expires_s: float = 10.0  # a live frame or REST prediction older than this is dropped

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.settings import Settings, get_settings
 from webapp import batches, errors, feedback, health, models, pages, predict, training
@@ -40,4 +41,9 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         app.register_blueprint(blueprint)
     init_security(app)
     init_limits(app, settings, services.redis)  # after the blueprints: it wraps them
+    if settings.trusted_proxies:
+        # Outermost (around Socket.IO's middleware): quotas, the connection cap and the socket
+        # handlers see the client's address behind nginx, not the proxy's.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     return app

@@ -35,7 +35,9 @@
   let skippedNote = "";  // "(skipped N non-image files)" for the status line
 
   // ---------------------------------------------------------------- socket
-  const socket = io();
+  // Websocket first, long-polling when websockets are blocked: the same options as
+  // draw/socket.js (SOCKET_OPTIONS), which says why.
+  const socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
   function setConn(state) {
     connEl.textContent = state;
     connDot.className = "dot " + ({ connected: "dot-on", disconnected: "dot-off" }[state] || "dot-wait");

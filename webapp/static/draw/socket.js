@@ -10,9 +10,16 @@ function setConn(state) {
   }[state] || "dot-wait");
 }
 
+/* Websocket first: one TCP connection, which any load balancer may send to any web process
+ * (the default, long-polling then an upgrade, needs every request of a session to reach the
+ * same process). Where the websocket cannot open (a network that blocks websockets),
+ * `tryAllTransports` falls back to long-polling, which works behind nginx's sticky routing
+ * (deploy/nginx.conf). batch.js uses the same options. */
+export const SOCKET_OPTIONS = { transports: ["websocket", "polling"], tryAllTransports: true };
+
 /** Connect; `onReconnect` runs after every reconnect (not the first connect). */
 export function connectSocket(onReconnect) {
-  const socket = io();
+  const socket = io(SOCKET_OPTIONS);
   let everConnected = false;
 
   socket.on("connect", () => {
