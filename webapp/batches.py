@@ -15,8 +15,9 @@ from werkzeug.exceptions import NotFound
 
 from shared.batches import add_chunks, create_batch, read_batch, record_results
 from shared.celery_app import CLASSIFY_CHUNK_TASK
+from shared.number_wire import checked_any
 from shared.preprocess import MAX_IMAGE_BYTES, InvalidInput
-from shared.wire import checked, image_item
+from shared.wire import image_item
 from webapp.batch_body import off_loop
 from webapp.capacity import RETRY_AFTER_S as ROOM_RETRY_AFTER_S
 from webapp.capacity import batch_room_problem
@@ -42,7 +43,7 @@ def _item_from_json(entry: Any) -> dict[str, Any] | InvalidInput:
     """A JSON item checked now and sent on in compact form (images are decoded once, by the
     worker), or its error."""
     try:
-        return checked(entry)
+        return checked_any(entry)  # a plain item, or one with "mode" (shared/number.py)
     except InvalidInput as exc:
         return exc
 

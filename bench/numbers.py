@@ -1,0 +1,211 @@
+"""Whole-number accuracy (issue 12): 4-digit numbers composed from real digits, read by the
+product's own path (`shared.segment` + `to_mnist` + `shared.classifier`, as `digitflow predict
+--number` does).
+
+Two figures: numbers composed from MNIST *test* digits (random gaps of 0-8 px at the 28x28
+scale, 10% of the neighbouring pairs touching: overlapping by 1-3 px), and numbers drawn from
+real pen strokes (pendigits) by the page's renderer on the number-mode canvas, read from the
+pixels alone (REST/CLI) and with the strokes' extents (as the live page sends them). Prints
+exact-number accuracy, per-digit accuracy, the segmentation error rate (wrong digit count),
+and saves a PNG of a sample of the misses. Seeded: the same command gives the same figures.
+
+    python bench/numbers.py                      # 1000 numbers of each kind
+    python bench/numbers.py --n 300 --seed 1
+    python bench/numbers.py --tune               # pick SPLIT_PENALTY on MNIST *train* digits
+"""
+
+# ruff: noqa: E402  (the path fix below must run before any other import)
+from __future__ import annotations
+
+import os
+import sys
+
+# Run as `python bench/numbers.py`, this folder comes first on sys.path and this file would
+# shadow the standard library's `numbers` (which numpy imports): put the repository there.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's lazy import
+
+from devtools.compose import Spacing, compose_mnist, compose_pen
+from shared.mnist import load_mnist
+from shared.model_store import BUNDLED_DIR
+from shared.number import SplitCost, classify_mixed, number_slots
+from trainer.data.pendigits import FILE as PENDIGITS_FILE
+from trainer.data.pendigits import load_pendigits
+
+DATA = ROOT.parent / "shared" / "data"
+DIGITS_PER_NUMBER = 4
+CHUNK = 64  # numbers per forward pass
+
+
+@dataclass
+class Case:
+    """One composed number: its ink, its true digits, and the strokes' spans (pen only)."""
+
+    ink: np.ndarray
+    truth: str
+    spans: list[tuple[float, float]] | None = None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--n", type=int, default=1000, help="numbers of each kind")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mnist", type=Path, default=DATA / "mnist")
+    p.add_argument("--pendigits", type=Path, default=DATA / "pendigits")
+    p.add_argument("--model-dir", type=Path, default=BUNDLED_DIR,
+                   help="folder with model.keras and meta.json (default: the bundled model)")
+    p.add_argument("--out", type=Path, default=ROOT / "var" / "plots")
+    p.add_argument("--split-cost", type=float, nargs=2, default=None, metavar=("BASE", "PER_WIDTH"),
+                   help="the cost of one more digit in a place (default: shared.number's)")
+    p.add_argument("--tune", action="store_true",
+                   help="sweep the split cost on numbers from MNIST *train* digits and stop")
+    return p.parse_args(argv)
+
+
+def mnist_cases(images: np.ndarray, labels: np.ndarray, n: int, rng: np.random.Generator,
+                spacing: Spacing) -> list[Case]:
+    """`n` numbers of random digits from one MNIST split."""
+    cases = []
+    for _ in range(n):
+        idx = rng.integers(0, len(labels), DIGITS_PER_NUMBER)
+        ink = compose_mnist(images[idx], spacing.draw(rng, DIGITS_PER_NUMBER - 1))
+        cases.append(Case(ink, "".join(str(int(labels[i])) for i in idx)))
+    return cases
+
+
+def pen_cases(folder: Path, n: int, rng: np.random.Generator, spacing: Spacing) -> list[Case]:
+    """`n` numbers drawn from random pendigits digits, as the page's number canvas would."""
+    pen = load_pendigits(folder)
+    cases = []
+    for _ in range(n):
+        idx = rng.integers(0, len(pen), DIGITS_PER_NUMBER)
+        ink, spans = compose_pen([pen[i].strokes for i in idx],
+                                 spacing.draw(rng, DIGITS_PER_NUMBER - 1), rng)
+        cases.append(Case(ink, "".join(str(pen[i].label) for i in idx), spans))
+    return cases
+
+
+def read_numbers(cases: list[Case], model, with_strokes: bool, cost: SplitCost  # type: ignore[no-untyped-def]
+                 ) -> list[dict]:
+    """Each case through segmentation, to_mnist and the model (CHUNK numbers per pass)."""
+    version = model.version
+    out: list[dict] = []
+    for start in range(0, len(cases), CHUNK):
+        chunk = cases[start : start + CHUNK]
+        out += classify_mixed(
+            chunk, lambda _: True, lambda _: None,
+            lambda c: number_slots(c.ink, c.spans if with_strokes else None),
+            lambda d: (model.predict(d), version), version, cost=cost)
+    return out
+
+
+def score(cases: list[Case], answers: list[dict]) -> dict[str, float]:
+    """Exact-number accuracy, per-digit accuracy (numbers with the right count), and the
+    segmentation error rate (wrong digit count)."""
+    exact = seg_wrong = digits_right = digits_seen = 0
+    for case, ans in zip(cases, answers, strict=True):
+        got = ans.get("number", "")
+        exact += got == case.truth
+        if len(got) != len(case.truth):
+            seg_wrong += 1
+            continue
+        digits_seen += len(got)
+        digits_right += sum(a == b for a, b in zip(got, case.truth, strict=True))
+    n = len(cases)
+    return {"exact": exact / n, "per_digit": digits_right / max(digits_seen, 1),
+            "segmentation_errors": seg_wrong / n, "n": n}
+
+
+def report(title: str, figures: dict[str, float], seconds: float) -> None:
+    """Print one block of figures."""
+    print(f"{title}:")
+    print(f"  exact-number accuracy  {figures['exact']:.2%}  ({figures['n']} numbers)")
+    print(f"  per-digit accuracy     {figures['per_digit']:.2%}  (numbers with the right count)")
+    print(f"  segmentation errors    {figures['segmentation_errors']:.2%}  (wrong digit count)")
+    print(f"  time                   {seconds:.1f} s ({seconds / figures['n'] * 1000:.1f} ms "
+          "per number, this machine, shared)")
+
+
+def save_misses(cases: list[Case], answers: list[dict], path: Path, limit: int = 24) -> Path | None:
+    """A PNG of up to `limit` misses, titled true -> read."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    misses = [(c, a) for c, a in zip(cases, answers, strict=True)
+              if a.get("number") != c.truth][:limit]
+    if not misses:
+        return None
+    cols = 3
+    rows = (len(misses) + cols - 1) // cols
+    fig = Figure(figsize=(4 * cols, 1.3 * rows))
+    for k, (case, ans) in enumerate(misses):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        ax.imshow(case.ink, cmap="gray", aspect="equal")
+        ax.set_title(f"{case.truth} -> {ans.get('number', ans.get('error'))}", fontsize=9)
+        ax.axis("off")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    return path
+
+
+def tune(args: argparse.Namespace, model) -> None:  # type: ignore[no-untyped-def]
+    """Exact accuracy on MNIST *train* numbers for a few split costs (never the test digits)."""
+    train = load_mnist("train", args.mnist)
+    cases = mnist_cases(train.images, train.labels, args.n, np.random.default_rng(args.seed),
+                        Spacing())
+    for base, per_width in ((0, 0), (1, 0), (2, 2), (4, 4), (6, 6), (8, 8), (10, 10)):
+        fig = score(cases, read_numbers(cases, model, False, SplitCost(base, per_width)))
+        print(f"split cost {base} - {per_width} x width: exact {fig['exact']:.2%}, "
+              f"segmentation errors {fig['segmentation_errors']:.2%}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Compose, read and score both kinds of numbers."""
+    args = parse_args(argv)
+    from shared.classifier import Classifier
+
+    model = Classifier(args.model_dir)
+    cost = SplitCost(*args.split_cost) if args.split_cost else SplitCost()
+    print(f"model: {args.model_dir} (version {model.version}); seed {args.seed}; "
+          f"split cost {cost.base} - {cost.per_width} x width ratio")
+    if args.tune:
+        tune(args, model)
+        return 0
+    spacing = Spacing()
+    rng = np.random.default_rng(args.seed)
+    test = load_mnist("test", args.mnist)
+    runs = [("MNIST test digits", mnist_cases(test.images, test.labels, args.n, rng, spacing),
+             False, "numbers-misses-mnist.png")]
+    pen_file = args.pendigits / PENDIGITS_FILE
+    pens = pen_cases(args.pendigits, args.n, rng, spacing)
+    runs += [(f"pen strokes from {pen_file}, pixels only (REST, CLI)", pens, False,
+              "numbers-misses-pen.png"),
+             (f"pen strokes from {pen_file}, with the strokes' extents (live page)", pens,
+              True, "numbers-misses-pen-strokes.png")]
+    print(f"composition: {DIGITS_PER_NUMBER} digits, gaps 0-{spacing.max_gap} px at the "
+          f"28x28 scale, {spacing.touch_share:.0%} of pairs touching (overlap 1-"
+          f"{spacing.max_touch} px)")
+    for title, cases, with_strokes, png in runs:
+        started = time.perf_counter()
+        answers = read_numbers(cases, model, with_strokes, cost)
+        report(title, score(cases, answers), time.perf_counter() - started)
+        saved = save_misses(cases, answers, args.out / png)
+        if saved:
+            print(f"  misses                 {saved}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Number mode: reading whole numbers in the same forward pass as single digits.
+
+A worker (or `digitflow predict --number`, or bench/numbers.py) cuts a number into places
+(`shared.segment`), turns every crop of every reading through the one `to_mnist`, and
+classifies them with any single-digit items of the same call in ONE forward pass
+(`classify_items`); then, per place, the reading the model is surest of wins. The answer is
+the contract's `{"number": "2026", "digits": [prediction + image28_b64, ...],
+"model_version": ...}`. TensorFlow-free, like `shared.prediction`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from shared.prediction import PredictFn, classify_items
+from shared.preprocess import InvalidInput, to_mnist
+from shared.segment import Slot, segment_number
+
+log = logging.getLogger(__name__)
+
+MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
+# Cost of reading one more digit in a place, in log-probability: SPLIT_COST - SPLIT_PER_WIDTH x
+# the place's width ratio. The model alone reads the halves of a wide 0 as two confident
+# digits, and a touching "17" as one confident digit; the place's width settles most of those
+# (a digit is rarely wider than its line is high). Fitted on numbers composed from MNIST
+# *train* digits (bench/numbers.py --tune); never on the test digits that bench reports on.
+SPLIT_COST = 8.0
+SPLIT_PER_WIDTH = 8.0
+
+
+def number_slots(ink: np.ndarray, strokes: list[tuple[float, float]] | None = None
+                 ) -> list[Slot]:
+    """The places of a number, refusing more than MAX_DIGITS."""
+    slots = segment_number(ink, strokes)
+    if len(slots) > MAX_DIGITS:
+        raise InvalidInput(f"too many digits: at most {MAX_DIGITS}, found {len(slots)}")
+    return slots
+
+
+@dataclass(frozen=True)
+class SplitCost:
+    """The cost of one more digit in a place: `base - per_width * width_ratio`."""
+
+    base: float = SPLIT_COST
+    per_width: float = SPLIT_PER_WIDTH
+
+    def of(self, width_ratio: float) -> float:
+        return self.base - self.per_width * width_ratio
+
+
+def reading_score(predictions: list[dict[str, Any]], extra_digit_cost: float) -> float:
+    """How likely a reading is: the sum of its digits' log top probabilities, minus
+    `extra_digit_cost` per digit beyond the first."""
+    logs = sum(math.log(max(max(p["probabilities"]), 1e-9)) for p in predictions)
+    return logs - extra_digit_cost * (len(predictions) - 1)
+
+
+def choose_reading(options: list[list[dict[str, Any]]], width_ratio: float,
+                   cost: SplitCost = SplitCost()) -> list[dict[str, Any]]:
+    """The best-scored reading of one place (the first wins ties: readings start whole)."""
+    extra = cost.of(width_ratio)
+    return max(options, key=lambda preds: reading_score(preds, extra))
+
+
+def number_answer(digits: list[dict[str, Any]], version: int | None) -> dict[str, Any]:
+    """The contract's number answer; no digits means nothing was drawn."""
+    answer: dict[str, Any] = {
+        "number": "".join(str(d["digit"]) for d in digits),
+        "digits": digits,
+        "model_version": digits[0].get("model_version", version) if digits else version,
+    }
+    if not digits:
+        answer["empty"] = True
+    return answer
+
+
+SlotsFn = Callable[[Any], list[Slot]]  # a number item -> its places; raises InvalidInput
+
+
+def _guarded(fn: Callable[[Any], Any], item: Any) -> Any:
+    """fn(item), or the exception it raised (reported per item, never fatal)."""
+    try:
+        return fn(item)
+    except InvalidInput as exc:
+        return exc
+    except Exception as exc:  # a bug in one item's decoding must not cost the others
+        log.exception("unexpected failure preparing a number")
+        return InvalidInput(f"could not read this item ({type(exc).__name__})")
+
+
+def _replay(prepared: Any) -> np.ndarray | None:
+    if isinstance(prepared, Exception):
+        raise prepared
+    return prepared
+
+
+def classify_mixed(items: list[Any], is_number: Callable[[Any], bool],
+                   prepare_digit: Callable[[Any], np.ndarray | None], prepare_slots: SlotsFn,
+                   predict: PredictFn, version: int | None, with_image: bool = False,
+                   cost: SplitCost = SplitCost()) -> list[dict[str, Any]]:
+    """Digits and numbers in one forward pass; each item gets its answer or its own error.
+
+    Number digits always carry `image28_b64` (the page shows each crop); single digits
+    only `with_image`, as before.
+    """
+    flat: list[Any] = []  # what classify_items replays: digits, None (empty) or errors
+    plans: list[Any] = []  # per item: an int (a digit's row), an error, or slot layouts
+    for item in items:
+        if not is_number(item):
+            plans.append(len(flat))
+            flat.append(_guarded(prepare_digit, item))
+            continue
+        slots = _guarded(prepare_slots, item)
+        if isinstance(slots, Exception):
+            plans.append(slots)
+            continue
+        layout = []
+        for slot in slots:
+            options = []
+            for reading in slot.readings:
+                digits = [to_mnist(c) for c in reading]
+                if any(d is None for d in digits):
+                    continue
+                options.append(list(range(len(flat), len(flat) + len(digits))))
+                flat += digits
+            if options:
+                layout.append((options, slot.width_ratio))
+        plans.append(layout)
+    results = classify_items(flat, _replay, predict, version, with_image=True)
+    return [_answer(plan, results, version, with_image, cost) for plan in plans]
+
+
+def _answer(plan: Any, results: list[dict[str, Any]], version: int | None, with_image: bool,
+            cost: SplitCost) -> dict[str, Any]:
+    """One item's answer from the shared forward pass."""
+    if isinstance(plan, Exception):
+        return {"error": str(plan)}
+    if isinstance(plan, int):
+        res = results[plan]
+        if not with_image:
+            res.pop("image28_b64", None)
+        return res
+    digits: list[dict[str, Any]] = []
+    for options, width_ratio in plan:
+        digits += choose_reading([[results[i] for i in rows] for rows in options], width_ratio,
+                                 cost)
+    if len(digits) > MAX_DIGITS:
+        return {"error": f"too many digits: at most {MAX_DIGITS}, found {len(digits)}"}
+    return number_answer(digits, version)

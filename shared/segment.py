@@ -1,0 +1,291 @@
+"""Whole numbers: one wide ink-high drawing -> the places of its digits, left to right.
+
+Pure numpy and scipy (no TensorFlow), so the web, the worker, the CLI and the benchmark all
+cut a number the same way; every crop then goes through the one `to_mnist`.
+
+How, and why:
+1. Ink is labelled in connected components on a *strong* mask (half the peak ink), so the
+   faint anti-aliased halos of two close digits do not join them; every fainter ink pixel then
+   goes to its nearest strong component (so crops keep their soft edges, as `to_mnist`
+   expects).
+2. Components that overlap horizontally by at least half the narrower one's width are one
+   digit: a 4 or a 5 drawn in two strokes, a 7's bar, a broken stroke. A smaller overlap is two
+   neighbours that lean into each other. Live, the page sends each stroke's horizontal extent
+   and the same rule groups the strokes, so digits drawn with separate strokes are cut apart
+   even where their ink touches.
+3. Specks much smaller than the digits are dropped (noise, a stray tap).
+4. A group wide for its line (touching digits, or one wide digit) becomes a `Slot` with several
+   readings: whole, or cut at one of the columns where the ink is thinnest (or in its middle:
+   two 0s touching side by side are thick where they touch). Pixels cannot tell
+   a wide 0 from a touching "10", the model can: `choose_reading` (in `shared.number`) picks
+   the reading the model is surest of, all readings going through one forward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from shared.preprocess import INK_LEVEL, InvalidInput
+
+STRONG_FRACTION = 0.5  # of the peak ink: the core of a stroke, without its anti-aliased halo
+MERGE_OVERLAP = 0.5  # horizontal overlap (of the narrower width) that makes two parts one digit
+SPECK_FRACTION = 0.2  # a group at most this x the line height on both sides is a speck
+MAYBE_TWO = 0.6  # a group wider than this x the line height may be two touching digits
+SURELY_TWO = 1.6  # ... and wider than this x the line height is never one digit
+EDGE = 0.15  # a cut leaves at least this x the line height of ink on each side
+CUTS_TRIED = 6  # the thinnest columns tried as cuts, per group (the model picks)
+FLAT = 0.5  # a part lower than this x the line height is not a digit on its own
+ON_ONE_SIDE = 0.85  # a component with this share of its ink on one side of a cut moves whole
+MAX_COMPONENTS = 512  # more separate marks than this is not a number
+Crop = np.ndarray  # ink-high float32, cut to its ink's bounding box
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One place in the number: its readings, each a left-to-right tuple of crops (one
+    reading of one crop when the place is surely one digit), and how wide the place is for
+    its line (its width over the tallest place's height: one digit is rarely above 1)."""
+
+    readings: tuple[tuple[Crop, ...], ...]
+    width_ratio: float = 0.0
+
+
+def overlap_fraction(a0: float, a1: float, b0: float, b1: float) -> float:
+    """How much two spans [a0, a1) and [b0, b1) overlap, as a fraction of the narrower."""
+    inter = min(a1, b1) - max(a0, b0)
+    narrow = min(a1 - a0, b1 - b0)
+    if narrow <= 0:  # a zero-width span: inside the other or not
+        return 1.0 if inter >= 0 else 0.0
+    return max(inter, 0.0) / narrow
+
+
+def merge_spans(spans: Sequence[tuple[float, float]], min_overlap: float = MERGE_OVERLAP
+                ) -> list[list[int]]:
+    """Indices of spans grouped (transitively) when they overlap by `min_overlap` of the
+    narrower one; groups come left to right."""
+    groups = [(a, b, [i]) for i, (a, b) in enumerate(spans)]
+    merged = True
+    while merged:
+        merged = False
+        groups.sort(key=lambda g: (g[0], g[1]))
+        for i in range(len(groups) - 1):
+            a = groups[i]
+            for j in range(i + 1, len(groups)):
+                b = groups[j]
+                if b[0] >= a[1]:
+                    break  # sorted by start: no later group can overlap a
+                if overlap_fraction(a[0], a[1], b[0], b[1]) >= min_overlap:
+                    groups[i] = (min(a[0], b[0]), max(a[1], b[1]), a[2] + b[2])
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return [sorted(g[2]) for g in groups]
+
+
+def label_ink(ink: np.ndarray) -> tuple[np.ndarray, int]:
+    """(owner, n): each ink pixel labelled 1..n by its strong component (0: background)."""
+    peak = float(ink.max()) if ink.size else 0.0
+    if peak <= INK_LEVEL:
+        return np.zeros(ink.shape, np.int32), 0
+    strong = ink >= max(INK_LEVEL, STRONG_FRACTION * peak)
+    labels, n = ndimage.label(strong, structure=np.ones((3, 3), bool))
+    if n > MAX_COMPONENTS:
+        raise InvalidInput(f"too many separate marks ({n}) to read as a number")
+    weak = ink > INK_LEVEL
+    # every faint pixel belongs to its nearest strong pixel's component
+    _, (iy, ix) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
+    owner = np.where(weak, labels[iy, ix], 0).astype(np.int32)
+    return owner, int(n)
+
+
+def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right), ends exclusive, of a mask's pixels; None when empty."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def crop(ink: np.ndarray, keep: np.ndarray) -> Crop | None:
+    """The ink where `keep`, cut to its bounding box; None when nothing is kept."""
+    box = bounding_box(keep)
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    return np.where(keep, ink, 0.0)[top:bottom, left:right].astype(np.float32)
+
+
+def thinnest_columns(profile: np.ndarray, lo: int, hi: int, count: int = CUTS_TRIED
+                     ) -> list[int]:
+    """Up to `count` columns in [lo, hi) with the least ink, at least 2 columns apart;
+    ties go to the column nearest the middle."""
+    if hi <= lo:
+        return []
+    cols = np.arange(lo, hi)
+    middle = (lo + hi - 1) / 2.0
+    chosen: list[int] = []
+    for k in np.lexsort((np.abs(cols - middle), profile[lo:hi])):
+        c = int(cols[k])
+        if all(abs(c - other) >= 2 for other in chosen):
+            chosen.append(c)
+            if len(chosen) == count:
+                break
+    return chosen
+
+
+def split_at(owner: np.ndarray, keep: np.ndarray, cut: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two masks of `keep`, left and right of column `cut`; a minor component (under half the
+    ink) with most of its ink on one side goes there whole (a 7's bar stays with the 7)."""
+    left = keep.copy()
+    left[:, cut:] = False
+    right = keep & ~left
+    total = float(keep.sum())
+    for label in np.unique(owner[keep]):
+        part = keep & (owner == label)
+        if part.sum() >= total / 2:
+            continue
+        share = float(left[part].mean())
+        if share >= ON_ONE_SIDE:
+            left |= part
+            right &= ~part
+        elif share <= 1.0 - ON_ONE_SIDE:
+            right |= part
+            left &= ~part
+    return left, right
+
+
+def readings(ink: np.ndarray, owner: np.ndarray, keep: np.ndarray, line: float,
+             may_split: bool, depth: int = 2) -> list[tuple[Crop, ...]]:
+    """The readings of one group's mask: whole, and cut at its thinnest columns. A group too
+    wide for one digit is always cut, and its parts read again (`depth` times at most)."""
+    box = bounding_box(keep)
+    if box is None:
+        return []
+    _, _, left, right = box
+    width = right - left
+    whole = crop(ink, keep)
+    assert whole is not None
+    if not may_split or width <= MAYBE_TWO * line or depth == 0:
+        return [(whole,)]
+    forced = width > SURELY_TWO * line
+    options = [] if forced else [(whole,)]
+    edge = max(2, round(EDGE * line))
+    profile = np.convolve(keep.sum(axis=0).astype(np.float64), np.ones(3) / 3, "same")
+    cuts = thinnest_columns(profile, left + edge, right - edge)
+    centre = (left + right) // 2  # two round digits touching side by side are thick there
+    for cut in [*cuts, *([centre] if all(abs(centre - c) >= 2 for c in cuts) else [])]:
+        lmask, rmask = split_at(owner, keep, cut)
+        if not lmask.any() or not rmask.any():
+            continue
+        if forced:
+            lefts = readings(ink, owner, lmask, line, True, depth - 1)[:2]
+            rights = readings(ink, owner, rmask, line, True, depth - 1)[:2]
+            options += [lo + ro for lo in lefts for ro in rights]
+        else:
+            lo, ro = crop(ink, lmask), crop(ink, rmask)
+            assert lo is not None and ro is not None
+            options.append((lo, ro))
+    return options or [(whole,)]
+
+
+def _component_groups(owner: np.ndarray, n: int) -> list[np.ndarray]:
+    """Masks of the components merged by horizontal overlap, left to right; a flat part
+    (a 5's bar, a 7's stroke) joins the group it overlaps most."""
+    slices = ndimage.find_objects(owner, max_label=n)
+    present = [i for i, s in enumerate(slices) if s is not None]
+    spans = [(float(slices[i][1].start), float(slices[i][1].stop)) for i in present]
+    groups = [[present[k] + 1 for k in members] for members in merge_spans(spans)]
+    masks = [np.isin(owner, labels) for labels in groups]
+    boxes = [bounding_box(m) for m in masks]
+    line = max(b[1] - b[0] for b in boxes if b)
+    for i, box in enumerate(boxes):
+        if box is None or box[1] - box[0] >= FLAT * line:
+            continue
+        best, most = None, 0
+        for j, other in enumerate(boxes):
+            if j == i or other is None or other[1] - other[0] < FLAT * line:
+                continue
+            inter = min(box[3], other[3]) - max(box[2], other[2])
+            if inter > most:
+                best, most = j, inter
+        if best is not None:
+            masks[best] = masks[best] | masks[i]
+            masks[i] = np.zeros_like(masks[i])
+            boxes[i] = None
+    return [m for m, b in zip(masks, boxes, strict=True) if b is not None]
+
+
+def _stroke_groups(owner: np.ndarray, spans: Sequence[tuple[float, float]]
+                   ) -> list[tuple[np.ndarray, bool]]:
+    """(mask, made of several strokes) per group of overlapping strokes, cut between groups
+    at the thinnest column (where their ink touches, or in the gap between them)."""
+    width = owner.shape[1]
+    merged = merge_spans(spans)
+    digit_spans = [(min(spans[i][0] for i in g) * width, max(spans[i][1] for i in g) * width)
+                   for g in merged]
+    ink = owner > 0
+    profile = ink.sum(axis=0).astype(np.float64)
+    cuts = [0]
+    for (_, a1), (b0, _) in zip(digit_spans, digit_spans[1:], strict=False):
+        lo, hi = sorted((int(np.floor(b0)), int(np.ceil(a1))))
+        lo, hi = max(lo, cuts[-1] + 1), min(max(hi, lo + 1), width)
+        best = thinnest_columns(profile, lo, hi, count=1)
+        if best:
+            cuts.append(best[0])
+    cuts.append(width)
+    out = []
+    for k, (c0, c1) in enumerate(zip(cuts, cuts[1:], strict=False)):
+        mask = np.zeros_like(ink)
+        mask[:, c0:c1] = ink[:, c0:c1]
+        several = k < len(merged) and len(merged[k]) > 1
+        out.append((mask, several))
+    return out
+
+
+def _height(mask: np.ndarray) -> int:
+    box = bounding_box(mask)
+    return 0 if box is None else box[1] - box[0]
+
+
+def _not_specks(groups: list[tuple[np.ndarray, bool]]) -> list[tuple[np.ndarray, bool]]:
+    """Drop groups tiny on both sides next to the tallest one (noise, a stray tap)."""
+    boxes = [bounding_box(m) for m, _ in groups]
+    line = max((b[1] - b[0] for b in boxes if b), default=0)
+    return [g for g, b in zip(groups, boxes, strict=True)
+            if b and max(b[1] - b[0], b[3] - b[2]) > SPECK_FRACTION * line]
+
+
+def segment_number(ink: np.ndarray, strokes: Sequence[tuple[float, float]] | None = None
+                   ) -> list[Slot]:
+    """The digit places of an ink-high drawing, left to right ([] when blank).
+
+    `strokes` (live drawings): each stroke's [x0, x1] as fractions of the width; a group of
+    one stroke is then one digit unless it is far too wide for one.
+    """
+    ink = np.asarray(ink, np.float32)
+    owner, n = label_ink(ink)
+    if n == 0:
+        return []
+    if strokes:
+        groups = _stroke_groups(owner, strokes)
+    else:
+        groups = [(mask, True) for mask in _component_groups(owner, n)]
+    groups = _not_specks([g for g in groups if g[0].any()])
+    line = float(max((_height(m) for m, _ in groups), default=0))
+    slots = []
+    for mask, several in groups:
+        may_split = several or _width(mask) > SURELY_TWO * line
+        slots.append(Slot(tuple(readings(ink, owner, mask, line, may_split)),
+                          _width(mask) / max(line, 1.0)))
+    return slots
+
+
+def _width(mask: np.ndarray) -> int:
+    box = bounding_box(mask)
+    return 0 if box is None else box[3] - box[2]
