@@ -34,10 +34,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's lazy import
 
-from devtools.compose import Spacing, compose_mnist, compose_pen
+from devtools.compose import Spacing, compose_mnist, compose_mnist_centres, compose_pen
 from shared.mnist import load_mnist
 from shared.model_store import BUNDLED_DIR
-from shared.number import SplitCost, classify_mixed, number_slots
+from shared.number import SPLIT_WEIGHTS, classify_mixed, number_slots, split_features
+from shared.preprocess import to_mnist
 from trainer.data.pendigits import FILE as PENDIGITS_FILE
 from trainer.data.pendigits import load_pendigits
 
@@ -66,10 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model-dir", type=Path, default=BUNDLED_DIR,
                    help="folder with model.keras and meta.json (default: the bundled model)")
     p.add_argument("--out", type=Path, default=ROOT / "var" / "plots")
-    p.add_argument("--split-cost", type=float, nargs=2, default=None, metavar=("BASE", "PER_WIDTH"),
-                   help="the cost of one more digit in a place (default: shared.number's)")
     p.add_argument("--tune", action="store_true",
-                   help="sweep the split cost on numbers from MNIST *train* digits and stop")
+                   help="fit shared.number.SPLIT_WEIGHTS (MNIST train digits, tuning writers)")
     return p.parse_args(argv)
 
 
@@ -84,9 +83,18 @@ def mnist_cases(images: np.ndarray, labels: np.ndarray, n: int, rng: np.random.G
     return cases
 
 
+def writer_halves(folder: Path) -> tuple[set[int], set[int]]:
+    """The pendigits writers split in two: the first half tunes the split rule, the second
+    is what the pen figures are measured on."""
+    writers = sorted({p.writer for p in load_pendigits(folder)})
+    return set(writers[: len(writers) // 2]), set(writers[len(writers) // 2 :])
+
+
 def pen_cases(folder: Path, n: int, rng: np.random.Generator, spacing: Spacing) -> list[Case]:
-    """`n` numbers drawn from random pendigits digits, as the page's number canvas would."""
-    pen = load_pendigits(folder)
+    """`n` numbers drawn from random pendigits digits of the measured writers, as the page's
+    number canvas would draw them."""
+    _, measured = writer_halves(folder)
+    pen = [p for p in load_pendigits(folder) if p.writer in measured]
     cases = []
     for _ in range(n):
         idx = rng.integers(0, len(pen), DIGITS_PER_NUMBER)
@@ -96,7 +104,7 @@ def pen_cases(folder: Path, n: int, rng: np.random.Generator, spacing: Spacing) 
     return cases
 
 
-def read_numbers(cases: list[Case], model, with_strokes: bool, cost: SplitCost  # type: ignore[no-untyped-def]
+def read_numbers(cases: list[Case], model, with_strokes: bool  # type: ignore[no-untyped-def]
                  ) -> list[dict]:
     """Each case through segmentation, to_mnist and the model (CHUNK numbers per pass)."""
     version = model.version
@@ -106,7 +114,7 @@ def read_numbers(cases: list[Case], model, with_strokes: bool, cost: SplitCost  
         out += classify_mixed(
             chunk, lambda _: True, lambda _: None,
             lambda c: number_slots(c.ink, c.spans if with_strokes else None),
-            lambda d: (model.predict(d), version), version, cost=cost)
+            lambda d: (model.predict(d), version), version)
     return out
 
 
@@ -160,15 +168,63 @@ def save_misses(cases: list[Case], answers: list[dict], path: Path, limit: int =
     return path
 
 
+def slot_features(cases: list[tuple[np.ndarray, list[float]]], model  # type: ignore[no-untyped-def]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(features, is two digits) of every place that can be read whole or cut, with the truth
+    from where the composed digits' centres fall."""
+    feats, truth = [], []
+    for ink, centres in cases:
+        for slot in number_slots(ink):
+            whole = [r for r in slot.readings if len(r) == 1]
+            cuts = [r for r in slot.readings if len(r) == 2]
+            inside = sum(slot.columns[0] <= c < slot.columns[1] for c in centres)
+            if not whole or not cuts or inside not in (1, 2):
+                continue
+            digits = np.stack([to_mnist(c) for r in [whole[0], *cuts] for c in r])
+            top = np.log(np.maximum(model.predict(digits).max(axis=1), 1e-9))
+            split_lp = max(top[1 + 2 * k] + top[2 + 2 * k] for k in range(len(cuts)))
+            feats.append(split_features(slot.width_ratio, float(top[0]), float(split_lp)))
+            truth.append(inside == 2)
+    return np.array(feats), np.array(truth, np.float64)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
+    """Weights of a logistic regression (Newton's method, a little L2 for stability)."""
+    w = np.zeros(x.shape[1])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-x @ w))
+        grad = x.T @ (p - y) + l2 * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(x.shape[1])
+        w -= np.linalg.solve(hess, grad)
+    return w
+
+
 def tune(args: argparse.Namespace, model) -> None:  # type: ignore[no-untyped-def]
-    """Exact accuracy on MNIST *train* numbers for a few split costs (never the test digits)."""
+    """Fit SPLIT_WEIGHTS on MNIST *train* numbers and on pen numbers by the tuning writers
+    (never the test digits or the writers the figures are measured on)."""
+    rng = np.random.default_rng(args.seed + 1000)
+    spacing = Spacing()
     train = load_mnist("train", args.mnist)
-    cases = mnist_cases(train.images, train.labels, args.n, np.random.default_rng(args.seed),
-                        Spacing())
-    for base, per_width in ((0, 0), (1, 0), (2, 2), (4, 4), (6, 6), (8, 8), (10, 10)):
-        fig = score(cases, read_numbers(cases, model, False, SplitCost(base, per_width)))
-        print(f"split cost {base} - {per_width} x width: exact {fig['exact']:.2%}, "
-              f"segmentation errors {fig['segmentation_errors']:.2%}")
+    cases = []
+    for _ in range(args.n):
+        idx = rng.integers(0, len(train.labels), DIGITS_PER_NUMBER)
+        cases.append(compose_mnist_centres(train.images[idx],
+                                           spacing.draw(rng, DIGITS_PER_NUMBER - 1)))
+    tuning, _ = writer_halves(args.pendigits)
+    pen = [p for p in load_pendigits(args.pendigits) if p.writer in tuning]
+    for _ in range(args.n):
+        idx = rng.integers(0, len(pen), DIGITS_PER_NUMBER)
+        ink, _, centres = compose_pen([pen[i].strokes for i in idx],
+                                      spacing.draw(rng, DIGITS_PER_NUMBER - 1), rng,
+                                      with_centres=True)
+        cases.append((ink, centres))
+    x, y = slot_features(cases, model)
+    w = fit_logistic(x, y)
+    print(f"{len(y)} places that can be read whole or cut ({int(y.sum())} are two digits), "
+          f"from {args.n} MNIST-train and {args.n} pen numbers (writers "
+          f"{min(tuning)}-{max(tuning)})")
+    print(f"SPLIT_WEIGHTS = ({', '.join(f'{v:.3f}' for v in w)})")
+    print(f"places decided right on these numbers: {((x @ w > 0) == (y > 0)).mean():.2%}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,9 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     from shared.classifier import Classifier
 
     model = Classifier(args.model_dir)
-    cost = SplitCost(*args.split_cost) if args.split_cost else SplitCost()
     print(f"model: {args.model_dir} (version {model.version}); seed {args.seed}; "
-          f"split cost {cost.base} - {cost.per_width} x width ratio")
+          f"split weights {SPLIT_WEIGHTS}")
     if args.tune:
         tune(args, model)
         return 0
@@ -189,17 +244,19 @@ def main(argv: list[str] | None = None) -> int:
     runs = [("MNIST test digits", mnist_cases(test.images, test.labels, args.n, rng, spacing),
              False, "numbers-misses-mnist.png")]
     pen_file = args.pendigits / PENDIGITS_FILE
+    _, measured = writer_halves(args.pendigits)
     pens = pen_cases(args.pendigits, args.n, rng, spacing)
-    runs += [(f"pen strokes from {pen_file}, pixels only (REST, CLI)", pens, False,
+    who = f"{pen_file}, writers {min(measured)}-{max(measured)}"
+    runs += [(f"pen strokes from {who}, pixels only (REST, CLI)", pens, False,
               "numbers-misses-pen.png"),
-             (f"pen strokes from {pen_file}, with the strokes' extents (live page)", pens,
+             (f"pen strokes from {who}, with the strokes' extents (live page)", pens,
               True, "numbers-misses-pen-strokes.png")]
     print(f"composition: {DIGITS_PER_NUMBER} digits, gaps 0-{spacing.max_gap} px at the "
           f"28x28 scale, {spacing.touch_share:.0%} of pairs touching (overlap 1-"
           f"{spacing.max_touch} px)")
     for title, cases, with_strokes, png in runs:
         started = time.perf_counter()
-        answers = read_numbers(cases, model, with_strokes, cost)
+        answers = read_numbers(cases, model, with_strokes)
         report(title, score(cases, answers), time.perf_counter() - started)
         saved = save_misses(cases, answers, args.out / png)
         if saved:

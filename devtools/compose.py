@@ -57,6 +57,12 @@ def compose_mnist(digits: Sequence[np.ndarray], gaps: Sequence[float], margin: i
                   ) -> np.ndarray:
     """Set 28x28 digits side by side (each keeps its row placement) with the given gaps;
     overlapping ink takes the brighter value. Returns ink-high float32."""
+    return compose_mnist_centres(digits, gaps, margin)[0]
+
+
+def compose_mnist_centres(digits: Sequence[np.ndarray], gaps: Sequence[float],
+                          margin: int = 6) -> tuple[np.ndarray, list[float]]:
+    """`compose_mnist`, and the column of each digit's centre (to score a segmentation)."""
     crops = [ink_columns(np.asarray(d, np.float32)) for d in digits]
     starts, x = [], margin
     for i, crop in enumerate(crops):
@@ -67,16 +73,16 @@ def compose_mnist(digits: Sequence[np.ndarray], gaps: Sequence[float], margin: i
     for s, crop in zip(starts, crops, strict=True):
         view = out[margin : margin + 28, s : s + crop.shape[1]]
         np.maximum(view, crop, out=view)
-    return out
+    return out, [s + c.shape[1] / 2.0 for s, c in zip(starts, crops, strict=True)]
 
 
 def compose_pen(digits: Sequence[Sequence[np.ndarray]], gaps: Sequence[float],
                 rng: np.random.Generator, cfg: RenderConfig | None = None,
-                shape: tuple[int, int] = PEN_CANVAS
+                shape: tuple[int, int] = PEN_CANVAS, with_centres: bool = False
                 ) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """Draw tablet digits left to right on a wide canvas as the page would, with gaps at the
     28x28 scale; returns (ink-high float32, each stroke's [x0, x1] as fractions of the width,
-    brush included, as the page sends them)."""
+    brush included, as the page sends them), and `with_centres` each digit's centre column."""
     cfg = cfg or RenderConfig(size_min=0.55, size_max=0.8)
     rows, cols = shape
     brush = rows * STROKE_FRACTION * rng.uniform(0.85, 1.15)
@@ -98,9 +104,14 @@ def compose_pen(digits: Sequence[Sequence[np.ndarray]], gaps: Sequence[float],
     fit = min(1.0, (cols - 2 * brush) / max(total, 1e-6))  # shrink a long number to fit
     offset = np.array([(cols - total * fit) / 2.0, rows / 2.0])
     centre = np.array([0.0, rows / 2.0])
-    strokes = [(s - centre) * fit + offset for digit in placed for s in digit]
+    moved = [[(s - centre) * fit + offset for s in digit] for digit in placed]
+    strokes = [s for digit in moved for s in digit]
     ink = draw_strokes(strokes, brush * fit, shape=shape)
+    centres = [float((min(s[:, 0].min() for s in d) + max(s[:, 0].max() for s in d)) / 2)
+               for d in moved]
     spans = [(float(np.clip((s[:, 0].min() - brush * fit / 2) / cols, 0.0, 1.0)),
               float(np.clip((s[:, 0].max() + brush * fit / 2) / cols, 0.0, 1.0)))
              for s in strokes]
+    if with_centres:
+        return ink, spans, centres  # type: ignore[return-value]
     return ink, spans

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,13 +24,12 @@ from shared.segment import Slot, segment_number
 log = logging.getLogger(__name__)
 
 MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
-# Cost of reading one more digit in a place, in log-probability: SPLIT_COST - SPLIT_PER_WIDTH x
-# the place's width ratio. The model alone reads the halves of a wide 0 as two confident
-# digits, and a touching "17" as one confident digit; the place's width settles most of those
-# (a digit is rarely wider than its line is high). Fitted on numbers composed from MNIST
-# *train* digits (bench/numbers.py --tune); never on the test digits that bench reports on.
-SPLIT_COST = 8.0
-SPLIT_PER_WIDTH = 8.0
+# Whether a place that can be read whole or cut is two digits: a logistic regression on
+# split_features. The model alone reads the halves of a wide 0 as two sure digits and a
+# touching "17" as one sure digit; the place's width for its line settles most of those.
+# Fitted by `python bench/numbers.py --tune` on numbers composed from MNIST *train* digits and
+# from the tuning half of the pendigits writers, never on what bench/numbers.py reports on.
+SPLIT_WEIGHTS = (0.0, 0.0, 0.0, 0.0)
 
 
 def number_slots(ink: np.ndarray, strokes: list[tuple[float, float]] | None = None
@@ -43,29 +41,30 @@ def number_slots(ink: np.ndarray, strokes: list[tuple[float, float]] | None = No
     return slots
 
 
-@dataclass(frozen=True)
-class SplitCost:
-    """The cost of one more digit in a place: `base - per_width * width_ratio`."""
-
-    base: float = SPLIT_COST
-    per_width: float = SPLIT_PER_WIDTH
-
-    def of(self, width_ratio: float) -> float:
-        return self.base - self.per_width * width_ratio
+def split_features(width_ratio: float, whole_log_p: float, cut_log_p: float) -> list[float]:
+    """What decides a place: its width over the line height, the whole's log top probability
+    and the best cut's (the sum of its two digits')."""
+    return [1.0, width_ratio, whole_log_p, cut_log_p]
 
 
-def reading_score(predictions: list[dict[str, Any]], extra_digit_cost: float) -> float:
-    """How likely a reading is: the sum of its digits' log top probabilities, minus
-    `extra_digit_cost` per digit beyond the first."""
-    logs = sum(math.log(max(max(p["probabilities"]), 1e-9)) for p in predictions)
-    return logs - extra_digit_cost * (len(predictions) - 1)
+def reading_log_p(predictions: list[dict[str, Any]]) -> float:
+    """How sure the model is of a reading: the sum of its digits' log top probabilities."""
+    return sum(math.log(max(max(p["probabilities"]), 1e-9)) for p in predictions)
 
 
 def choose_reading(options: list[list[dict[str, Any]]], width_ratio: float,
-                   cost: SplitCost = SplitCost()) -> list[dict[str, Any]]:
-    """The best-scored reading of one place (the first wins ties: readings start whole)."""
-    extra = cost.of(width_ratio)
-    return max(options, key=lambda preds: reading_score(preds, extra))
+                   weights: tuple[float, ...] = SPLIT_WEIGHTS) -> list[dict[str, Any]]:
+    """One place's reading: whole, or its surest cut when the split rule says two digits
+    (a place too wide for one digit has no whole reading: its surest cut wins)."""
+    wholes = [o for o in options if len(o) == 1]
+    cuts = sorted((o for o in options if len(o) > 1), key=reading_log_p, reverse=True)
+    if not cuts:
+        return wholes[0]
+    if not wholes:
+        return cuts[0]
+    pairs = [o for o in cuts if len(o) == 2] or cuts
+    x = split_features(width_ratio, reading_log_p(wholes[0]), reading_log_p(pairs[0]))
+    return pairs[0] if float(np.dot(weights, x)) > 0 else wholes[0]
 
 
 def number_answer(digits: list[dict[str, Any]], version: int | None) -> dict[str, Any]:
@@ -103,7 +102,7 @@ def _replay(prepared: Any) -> np.ndarray | None:
 def classify_mixed(items: list[Any], is_number: Callable[[Any], bool],
                    prepare_digit: Callable[[Any], np.ndarray | None], prepare_slots: SlotsFn,
                    predict: PredictFn, version: int | None, with_image: bool = False,
-                   cost: SplitCost = SplitCost()) -> list[dict[str, Any]]:
+                   weights: tuple[float, ...] = SPLIT_WEIGHTS) -> list[dict[str, Any]]:
     """Digits and numbers in one forward pass; each item gets its answer or its own error.
 
     Number digits always carry `image28_b64` (the page shows each crop); single digits
@@ -133,11 +132,11 @@ def classify_mixed(items: list[Any], is_number: Callable[[Any], bool],
                 layout.append((options, slot.width_ratio))
         plans.append(layout)
     results = classify_items(flat, _replay, predict, version, with_image=True)
-    return [_answer(plan, results, version, with_image, cost) for plan in plans]
+    return [_answer(plan, results, version, with_image, weights) for plan in plans]
 
 
 def _answer(plan: Any, results: list[dict[str, Any]], version: int | None, with_image: bool,
-            cost: SplitCost) -> dict[str, Any]:
+            weights: tuple[float, ...]) -> dict[str, Any]:
     """One item's answer from the shared forward pass."""
     if isinstance(plan, Exception):
         return {"error": str(plan)}
@@ -149,7 +148,7 @@ def _answer(plan: Any, results: list[dict[str, Any]], version: int | None, with_
     digits: list[dict[str, Any]] = []
     for options, width_ratio in plan:
         digits += choose_reading([[results[i] for i in rows] for rows in options], width_ratio,
-                                 cost)
+                                 weights)
     if len(digits) > MAX_DIGITS:
         return {"error": f"too many digits: at most {MAX_DIGITS}, found {len(digits)}"}
     return number_answer(digits, version)

@@ -52,6 +52,7 @@ class Slot:
 
     readings: tuple[tuple[Crop, ...], ...]
     width_ratio: float = 0.0
+    columns: tuple[int, int] = (0, 0)  # where the place is in the drawing: [first, last + 1)
 
 
 def overlap_fraction(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -222,9 +223,9 @@ def _component_groups(owner: np.ndarray, n: int) -> list[np.ndarray]:
 
 
 def _stroke_groups(owner: np.ndarray, spans: Sequence[tuple[float, float]]
-                   ) -> list[tuple[np.ndarray, bool]]:
-    """(mask, made of several strokes) per group of overlapping strokes, cut between groups
-    at the thinnest column (where their ink touches, or in the gap between them)."""
+                   ) -> list[np.ndarray]:
+    """A mask per group of overlapping strokes, cut between groups at the thinnest column
+    (where their ink touches, or in the gap between them)."""
     width = owner.shape[1]
     merged = merge_spans(spans)
     digit_spans = [(min(spans[i][0] for i in g) * width, max(spans[i][1] for i in g) * width)
@@ -240,11 +241,10 @@ def _stroke_groups(owner: np.ndarray, spans: Sequence[tuple[float, float]]
             cuts.append(best[0])
     cuts.append(width)
     out = []
-    for k, (c0, c1) in enumerate(zip(cuts, cuts[1:], strict=False)):
+    for c0, c1 in zip(cuts, cuts[1:], strict=False):
         mask = np.zeros_like(ink)
         mask[:, c0:c1] = ink[:, c0:c1]
-        several = k < len(merged) and len(merged[k]) > 1
-        out.append((mask, several))
+        out.append(mask)
     return out
 
 
@@ -253,9 +253,9 @@ def _height(mask: np.ndarray) -> int:
     return 0 if box is None else box[1] - box[0]
 
 
-def _not_specks(groups: list[tuple[np.ndarray, bool]]) -> list[tuple[np.ndarray, bool]]:
+def _not_specks(groups: list[np.ndarray]) -> list[np.ndarray]:
     """Drop groups tiny on both sides next to the tallest one (noise, a stray tap)."""
-    boxes = [bounding_box(m) for m, _ in groups]
+    boxes = [bounding_box(m) for m in groups]
     line = max((b[1] - b[0] for b in boxes if b), default=0)
     return [g for g, b in zip(groups, boxes, strict=True)
             if b and max(b[1] - b[0], b[3] - b[2]) > SPECK_FRACTION * line]
@@ -273,19 +273,18 @@ def segment_number(ink: np.ndarray, strokes: Sequence[tuple[float, float]] | Non
     if n == 0:
         return []
     if strokes:
-        groups = _stroke_groups(owner, strokes)
+        masks = _stroke_groups(owner, strokes)
     else:
-        groups = [(mask, True) for mask in _component_groups(owner, n)]
-    groups = _not_specks([g for g in groups if g[0].any()])
-    line = float(max((_height(m) for m, _ in groups), default=0))
+        masks = _component_groups(owner, n)
+    masks = _not_specks([m for m in masks if m.any()])
+    line = float(max((_height(m) for m in masks), default=0))
     slots = []
-    for mask, several in groups:
-        may_split = several or _width(mask) > SURELY_TWO * line
+    for mask in masks:
+        box = bounding_box(mask)
+        assert box is not None
+        width = box[3] - box[2]
+        # strokes already cut touching digits apart: a stroke group is cut only if it must be
+        may_split = not strokes or width > SURELY_TWO * line
         slots.append(Slot(tuple(readings(ink, owner, mask, line, may_split)),
-                          _width(mask) / max(line, 1.0)))
+                          width / max(line, 1.0), (box[2], box[3])))
     return slots
-
-
-def _width(mask: np.ndarray) -> int:
-    box = bounding_box(mask)
-    return 0 if box is None else box[3] - box[2]
