@@ -53,7 +53,7 @@ class Case:
 
     ink: np.ndarray
     truth: str
-    spans: list[tuple[float, float]] | None = None
+    spans: list[tuple[float, float, float, float]] | None = None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -67,6 +67,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model-dir", type=Path, default=BUNDLED_DIR,
                    help="folder with model.keras and meta.json (default: the bundled model)")
     p.add_argument("--out", type=Path, default=ROOT / "var" / "plots")
+    p.add_argument("--live", type=int, default=0, metavar="FRAMES",
+                   help="also start a private system (Redis, a worker, the web server) and time "
+                        "FRAMES live number frames against as many single-digit frames")
     p.add_argument("--tune", action="store_true",
                    help="fit shared.number.SPLIT_WEIGHTS (MNIST train digits, tuning writers)")
     return p.parse_args(argv)
@@ -200,8 +203,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
 
 
 def tune(args: argparse.Namespace, model) -> None:  # type: ignore[no-untyped-def]
-    """Fit SPLIT_WEIGHTS on MNIST *train* numbers and on pen numbers by the tuning writers
-    (never the test digits or the writers the figures are measured on)."""
+    """Fit SPLIT_WEIGHTS on numbers of MNIST *train* digits (the pixel-only path's domain;
+    never the test digits), and show how it does on pen numbers of the tuning writers (never
+    the writers the figures are measured on)."""
     rng = np.random.default_rng(args.seed + 1000)
     spacing = Spacing()
     train = load_mnist("train", args.mnist)
@@ -218,13 +222,53 @@ def tune(args: argparse.Namespace, model) -> None:  # type: ignore[no-untyped-de
                                       spacing.draw(rng, DIGITS_PER_NUMBER - 1), rng,
                                       with_centres=True)
         cases.append((ink, centres))
-    x, y = slot_features(cases, model)
+    x, y = slot_features(cases[: args.n], model)
     w = fit_logistic(x, y)
-    print(f"{len(y)} places that can be read whole or cut ({int(y.sum())} are two digits), "
-          f"from {args.n} MNIST-train and {args.n} pen numbers (writers "
-          f"{min(tuning)}-{max(tuning)})")
+    print(f"fitted on {len(y)} places that can be read whole or cut ({int(y.sum())} are two "
+          f"digits) in {args.n} numbers of MNIST *train* digits")
     print(f"SPLIT_WEIGHTS = ({', '.join(f'{v:.3f}' for v in w)})")
-    print(f"places decided right on these numbers: {((x @ w > 0) == (y > 0)).mean():.2%}")
+    print(f"places decided right: MNIST train {((x @ w > 0) == (y > 0)).mean():.2%}", end="")
+    px, py = slot_features(cases[args.n :], model)
+    print(f", pen (writers {min(tuning)}-{max(tuning)}, pixels only, not fitted on) "
+          f"{((px @ w > 0) == (py > 0)).mean():.2%}")
+
+
+def live_latency(cases: list[Case], digits: np.ndarray, frames: int) -> None:
+    """Round trips of number frames and single-digit frames through the running system,
+    interleaved in one run (a Socket.IO client, the web, Redis, a worker and back)."""
+    from devtools.sio import RecordingClient
+    from devtools.stack import running_system
+
+    def pixels(ink: np.ndarray) -> list[list[int]]:
+        return np.clip(np.rint(ink), 0, 255).astype(int).tolist()
+
+    timings: dict[str, list[float]] = {"digit": [], "number": []}
+    with running_system(workers=1) as stack:
+        client = RecordingClient(stack.url)
+        try:
+            for seq in range(1, 2 * frames + 11):
+                kind = "number" if seq % 2 else "digit"
+                if kind == "number":
+                    case = cases[seq % len(cases)]
+                    frame = {"pixels": pixels(case.ink), "mode": "number",
+                             "strokes": [list(b) for b in case.spans or []]}
+                else:  # the page's single-digit frame is 112x112
+                    frame = {"pixels": pixels(np.kron(digits[seq % len(digits)],
+                                                      np.ones((4, 4))))}
+                started = time.perf_counter()
+                client.sio.emit("draw", {**frame, "seq": seq})
+                client.wait_for("prediction", lambda d, s=seq: d["seq"] == s, timeout=30)
+                if seq > 10:  # the first frames warm the path up
+                    timings[kind].append((time.perf_counter() - started) * 1000)
+        finally:
+            client.close()
+    med = {k: float(np.median(v)) for k, v in timings.items()}
+    p90 = {k: float(np.percentile(v, 90)) for k, v in timings.items()}
+    print(f"live round trip, one client, {frames} frames of each kind, interleaved:")
+    print(f"  single digit (112x112 pixels)      p50 {med['digit']:.1f} ms, "
+          f"p90 {p90['digit']:.1f} ms")
+    print(f"  4-digit number (112x448 + strokes)  p50 {med['number']:.1f} ms, "
+          f"p90 {p90['number']:.1f} ms  ({med['number'] / med['digit']:.2f}x the digit)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         saved = save_misses(cases, answers, args.out / png)
         if saved:
             print(f"  misses                 {saved}")
+    if args.live:
+        live_latency(pens, test.images[:100], args.live)
     return 0
 
 

@@ -79,10 +79,11 @@ def compose_mnist_centres(digits: Sequence[np.ndarray], gaps: Sequence[float],
 def compose_pen(digits: Sequence[Sequence[np.ndarray]], gaps: Sequence[float],
                 rng: np.random.Generator, cfg: RenderConfig | None = None,
                 shape: tuple[int, int] = PEN_CANVAS, with_centres: bool = False
-                ) -> tuple[np.ndarray, list[tuple[float, float]]]:
+                ) -> tuple[np.ndarray, list[tuple[float, float, float, float]]]:
     """Draw tablet digits left to right on a wide canvas as the page would, with gaps at the
-    28x28 scale; returns (ink-high float32, each stroke's [x0, x1] as fractions of the width,
-    brush included, as the page sends them), and `with_centres` each digit's centre column."""
+    28x28 scale; returns (ink-high float32, each stroke's [x0, x1, y0, y1] as fractions of the
+    width and height, brush included, as the page sends them), and `with_centres` each digit's
+    centre column."""
     cfg = cfg or RenderConfig(size_min=0.55, size_max=0.8)
     rows, cols = shape
     brush = rows * STROKE_FRACTION * rng.uniform(0.85, 1.15)
@@ -109,8 +110,13 @@ def compose_pen(digits: Sequence[Sequence[np.ndarray]], gaps: Sequence[float],
     ink = draw_strokes(strokes, brush * fit, shape=shape)
     centres = [float((min(s[:, 0].min() for s in d) + max(s[:, 0].max() for s in d)) / 2)
                for d in moved]
-    spans = [(float(np.clip((s[:, 0].min() - brush * fit / 2) / cols, 0.0, 1.0)),
-              float(np.clip((s[:, 0].max() + brush * fit / 2) / cols, 0.0, 1.0)))
+    half = brush * fit / 2
+
+    def frac(v: float, side: int) -> float:
+        return float(np.clip(v / side, 0.0, 1.0))
+
+    spans = [(frac(s[:, 0].min() - half, cols), frac(s[:, 0].max() + half, cols),
+              frac(s[:, 1].min() - half, rows), frac(s[:, 1].max() + half, rows))
              for s in strokes]
     if with_centres:
         return ink, spans, centres  # type: ignore[return-value]

@@ -19,7 +19,7 @@ import numpy as np
 
 from shared.prediction import PredictFn, classify_items
 from shared.preprocess import InvalidInput, to_mnist
-from shared.segment import Slot, segment_number
+from shared.segment import Box, Slot, segment_number
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +29,10 @@ MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
 # touching "17" as one sure digit; the place's width for its line settles most of those.
 # Fitted by `python bench/numbers.py --tune` on numbers composed from MNIST *train* digits and
 # from the tuning half of the pendigits writers, never on what bench/numbers.py reports on.
-SPLIT_WEIGHTS = (0.0, 0.0, 0.0, 0.0)
+SPLIT_WEIGHTS = (-19.166, 15.573, -7.106, 6.386)
 
 
-def number_slots(ink: np.ndarray, strokes: list[tuple[float, float]] | None = None
+def number_slots(ink: np.ndarray, strokes: list[Box] | None = None
                  ) -> list[Slot]:
     """The places of a number, refusing more than MAX_DIGITS."""
     slots = segment_number(ink, strokes)

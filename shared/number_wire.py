@@ -58,7 +58,7 @@ def is_number_item(item: Any) -> bool:
     return isinstance(item, dict) and item.get("mode") == "number"
 
 
-def unpack_number(item: Any) -> tuple[np.ndarray, list[tuple[float, float]] | None]:
+def unpack_number(item: Any) -> tuple[np.ndarray, list[tuple[float, float, float, float]] | None]:
     """(ink, stroke spans or None) of a number wire item; re-checks everything."""
     problem = unknown_fields_error(item, NUMBER_FIELDS) if isinstance(item, dict) else (
         "a number item must be an object")
@@ -70,21 +70,25 @@ def unpack_number(item: Any) -> tuple[np.ndarray, list[tuple[float, float]] | No
     return unpack(item["item"]), spans
 
 
-def check_stroke_spans(spans: object) -> list[tuple[float, float]]:
-    """Validate `strokes`: a list of at most MAX_STROKES [x0, x1] pairs, 0 <= x0 <= x1 <= 1
-    (each stroke's horizontal extent, brush included, as a fraction of the drawing's width)."""
+def check_stroke_spans(spans: object) -> list[tuple[float, float, float, float]]:
+    """Validate `strokes`: at most MAX_STROKES boxes [x0, x1] or [x0, x1, y0, y1], each stroke's
+    extent (brush included) as fractions of the drawing's width and height, 0 <= x0 <= x1 <= 1
+    (and the same for y). A missing y extent is the whole height."""
     if not isinstance(spans, list):
-        raise InvalidInput("strokes must be a list of [x0, x1] pairs (fractions of the width)")
+        raise InvalidInput("strokes must be a list of [x0, x1, y0, y1] boxes "
+                           "(fractions of the width and height)")
     if len(spans) > MAX_STROKES:
         raise InvalidInput(f"too many strokes: at most {MAX_STROKES}")
     out = []
     for span in spans:
-        if (not isinstance(span, list) or len(span) != 2
+        if (not isinstance(span, list) or len(span) not in (2, 4)
                 or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
                            for v in span)):
-            raise InvalidInput("each stroke must be a pair of numbers [x0, x1]")
-        x0, x1 = float(span[0]), float(span[1])
-        if not (np.isfinite(x0) and np.isfinite(x1) and 0.0 <= x0 <= x1 <= 1.0):
-            raise InvalidInput("each stroke must satisfy 0 <= x0 <= x1 <= 1")
-        out.append((x0, x1))
+            raise InvalidInput("each stroke must be [x0, x1] or [x0, x1, y0, y1] (numbers)")
+        box = [float(v) for v in span] + ([0.0, 1.0] if len(span) == 2 else [])
+        if not all(np.isfinite(box)) or not (0.0 <= box[0] <= box[1] <= 1.0
+                                             and 0.0 <= box[2] <= box[3] <= 1.0):
+            raise InvalidInput("each stroke must satisfy 0 <= x0 <= x1 <= 1 and "
+                               "0 <= y0 <= y1 <= 1")
+        out.append((box[0], box[1], box[2], box[3]))
     return out

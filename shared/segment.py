@@ -36,6 +36,7 @@ MERGE_OVERLAP = 0.5  # horizontal overlap (of the narrower width) that makes two
 SPECK_FRACTION = 0.2  # a group at most this x the line height on both sides is a speck
 MAYBE_TWO = 0.6  # a group wider than this x the line height may be two touching digits
 SURELY_TWO = 1.6  # ... and wider than this x the line height is never one digit
+STROKES_SURELY_TWO = 2.5  # the same, for a group of strokes (people write wide 0s and 2s)
 EDGE = 0.15  # a cut leaves at least this x the line height of ink on each side
 CUTS_TRIED = 6  # the thinnest columns tried as cuts, per group (the model picks)
 FLAT = 0.5  # a part lower than this x the line height is not a digit on its own
@@ -48,7 +49,7 @@ Crop = np.ndarray  # ink-high float32, cut to its ink's bounding box
 class Slot:
     """One place in the number: its readings, each a left-to-right tuple of crops (one
     reading of one crop when the place is surely one digit), and how wide the place is for
-    its line (its width over the tallest place's height: one digit is rarely above 1)."""
+    its line (its width over the median place's height: one digit is rarely above 1)."""
 
     readings: tuple[tuple[Crop, ...], ...]
     width_ratio: float = 0.0
@@ -195,41 +196,47 @@ def readings(ink: np.ndarray, owner: np.ndarray, keep: np.ndarray, line: float,
     return options or [(whole,)]
 
 
+Box = tuple[float, float, float, float]  # x0, x1, y0, y1 of a component or a stroke
+
+
+def group_boxes(boxes: Sequence[Box]) -> list[list[int]]:
+    """Indices of boxes that make one digit, left to right: boxes overlapping horizontally by
+    half the narrower are one digit (merge_spans), and a flat group (a 5's bar, a 7's cross
+    stroke: lower than FLAT x the tallest) joins the group it overlaps most, if any."""
+    groups = merge_spans([(b[0], b[1]) for b in boxes])
+    spans = [(min(boxes[i][0] for i in g), max(boxes[i][1] for i in g),
+              min(boxes[i][2] for i in g), max(boxes[i][3] for i in g)) for g in groups]
+    line = max((sp[3] - sp[2] for sp in spans), default=0.0)
+    flat = [sp[3] - sp[2] < FLAT * line for sp in spans]
+    for i, sp in enumerate(spans):
+        if not flat[i]:
+            continue
+        overlaps = [(min(sp[1], other[1]) - max(sp[0], other[0]), j)
+                    for j, other in enumerate(spans) if not flat[j]]
+        most, best = max(overlaps, default=(0.0, -1))
+        if most > 0:
+            groups[best] = sorted(groups[best] + groups[i])
+            groups[i] = []
+    return [g for g in groups if g]
+
+
 def _component_groups(owner: np.ndarray, n: int) -> list[np.ndarray]:
-    """Masks of the components merged by horizontal overlap, left to right; a flat part
-    (a 5's bar, a 7's stroke) joins the group it overlaps most."""
+    """Masks of the components grouped into digits (group_boxes), left to right."""
     slices = ndimage.find_objects(owner, max_label=n)
     present = [i for i, s in enumerate(slices) if s is not None]
-    spans = [(float(slices[i][1].start), float(slices[i][1].stop)) for i in present]
-    groups = [[present[k] + 1 for k in members] for members in merge_spans(spans)]
-    masks = [np.isin(owner, labels) for labels in groups]
-    boxes = [bounding_box(m) for m in masks]
-    line = max(b[1] - b[0] for b in boxes if b)
-    for i, box in enumerate(boxes):
-        if box is None or box[1] - box[0] >= FLAT * line:
-            continue
-        best, most = None, 0
-        for j, other in enumerate(boxes):
-            if j == i or other is None or other[1] - other[0] < FLAT * line:
-                continue
-            inter = min(box[3], other[3]) - max(box[2], other[2])
-            if inter > most:
-                best, most = j, inter
-        if best is not None:
-            masks[best] = masks[best] | masks[i]
-            masks[i] = np.zeros_like(masks[i])
-            boxes[i] = None
-    return [m for m, b in zip(masks, boxes, strict=True) if b is not None]
+    boxes = [(float(slices[i][1].start), float(slices[i][1].stop),
+              float(slices[i][0].start), float(slices[i][0].stop)) for i in present]
+    return [np.isin(owner, [present[k] + 1 for k in members])
+            for members in group_boxes(boxes)]
 
 
-def _stroke_groups(owner: np.ndarray, spans: Sequence[tuple[float, float]]
-                   ) -> list[np.ndarray]:
-    """A mask per group of overlapping strokes, cut between groups at the thinnest column
+def _stroke_groups(owner: np.ndarray, strokes: Sequence[Box]) -> list[np.ndarray]:
+    """A mask per group of strokes (group_boxes), cut between groups at the thinnest column
     (where their ink touches, or in the gap between them)."""
     width = owner.shape[1]
-    merged = merge_spans(spans)
-    digit_spans = [(min(spans[i][0] for i in g) * width, max(spans[i][1] for i in g) * width)
-                   for g in merged]
+    digit_spans = [(min(strokes[i][0] for i in g) * width, max(strokes[i][1] for i in g) * width)
+                   for g in group_boxes(strokes)]
+    digit_spans.sort()
     ink = owner > 0
     profile = ink.sum(axis=0).astype(np.float64)
     cuts = [0]
@@ -261,12 +268,11 @@ def _not_specks(groups: list[np.ndarray]) -> list[np.ndarray]:
             if b and max(b[1] - b[0], b[3] - b[2]) > SPECK_FRACTION * line]
 
 
-def segment_number(ink: np.ndarray, strokes: Sequence[tuple[float, float]] | None = None
-                   ) -> list[Slot]:
+def segment_number(ink: np.ndarray, strokes: Sequence[Box] | None = None) -> list[Slot]:
     """The digit places of an ink-high drawing, left to right ([] when blank).
 
-    `strokes` (live drawings): each stroke's [x0, x1] as fractions of the width; a group of
-    one stroke is then one digit unless it is far too wide for one.
+    `strokes` (live drawings): each stroke's (x0, x1, y0, y1) as fractions of the width and
+    height; the strokes then decide the places, which are cut only if far too wide.
     """
     ink = np.asarray(ink, np.float32)
     owner, n = label_ink(ink)
@@ -277,14 +283,15 @@ def segment_number(ink: np.ndarray, strokes: Sequence[tuple[float, float]] | Non
     else:
         masks = _component_groups(owner, n)
     masks = _not_specks([m for m in masks if m.any()])
-    line = float(max((_height(m) for m in masks), default=0))
+    # the line height: the median place's (a touching pair drawn at two heights is taller)
+    line = float(np.median([_height(m) for m in masks])) if masks else 0.0
     slots = []
     for mask in masks:
         box = bounding_box(mask)
         assert box is not None
         width = box[3] - box[2]
         # strokes already cut touching digits apart: a stroke group is cut only if it must be
-        may_split = not strokes or width > SURELY_TWO * line
+        may_split = not strokes or width > STROKES_SURELY_TWO * line
         slots.append(Slot(tuple(readings(ink, owner, mask, line, may_split)),
                           width / max(line, 1.0), (box[2], box[3])))
     return slots

@@ -11,7 +11,6 @@ import pytest
 
 from shared.number import (
     MAX_DIGITS,
-    SplitCost,
     choose_reading,
     classify_mixed,
     number_answer,
@@ -37,22 +36,32 @@ def pred(digit: int, p: float) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- choosing a reading
-def test_a_narrow_place_stays_whole_even_if_its_halves_look_sure() -> None:
+WIDE_ONLY = (-1.0, 1.0, 0.0, 0.0)  # two digits exactly when wider than the line is high
+
+
+def test_the_split_rule_weighs_width_and_the_models_sureness() -> None:
     whole, halves = [pred(0, 0.99)], [pred(1, 0.999), pred(1, 0.999)]
-    assert choose_reading([whole, halves], width_ratio=0.8) is whole
+    assert choose_reading([whole, halves], 0.8, WIDE_ONLY) is whole
+    assert choose_reading([whole, halves], 1.2, WIDE_ONLY) is halves
+    sure_whole = (0.0, 0.0, 1.0, -1.0)  # two digits when the cut is surer than the whole
+    assert choose_reading([whole, halves], 5.0, sure_whole) is whole
 
 
-def test_a_wide_place_is_cut_when_the_halves_are_sure() -> None:
-    whole, halves = [pred(8, 0.9)], [pred(1, 0.99), pred(7, 0.99)]
-    assert choose_reading([whole, halves], width_ratio=1.3) is halves
+def test_the_surest_cut_is_taken() -> None:
+    whole = [pred(8, 0.5)]
+    weak, strong = [pred(1, 0.6), pred(7, 0.6)], [pred(1, 0.99), pred(7, 0.98)]
+    assert choose_reading([whole, weak, strong], 1.5, WIDE_ONLY) is strong
 
 
-def test_the_model_can_overrule_the_width() -> None:
-    whole, halves = [pred(0, 0.999)], [pred(1, 0.2), pred(1, 0.2)]
-    assert choose_reading([whole, halves], width_ratio=1.1) is whole
-    # with no width term the cost is flat: the sum of log-probabilities decides
-    assert choose_reading([[pred(4, 0.5)], halves[:1] * 2], 0.0, SplitCost(0.0, 0.0))[0][
-        "digit"] == 4
+def test_a_place_with_no_whole_reading_takes_its_surest_cut() -> None:
+    two, three = [pred(1, 0.99), pred(7, 0.99)], [pred(1, 0.9), pred(1, 0.9), pred(7, 0.9)]
+    assert choose_reading([three, two], 2.0) is two
+    assert choose_reading([[pred(3, 0.9)]], 3.0) == [pred(3, 0.9)]
+
+
+def test_the_fitted_rule_keeps_a_narrow_sure_digit_and_cuts_a_wide_unsure_one() -> None:
+    assert len(choose_reading([[pred(0, 0.999)], [pred(1, 0.99), pred(1, 0.99)]], 0.6)) == 1
+    assert len(choose_reading([[pred(8, 0.4)], [pred(1, 0.999), pred(7, 0.999)]], 1.5)) == 2
 
 
 # ---------------------------------------------------------------- one forward pass
@@ -86,7 +95,7 @@ def test_digits_and_numbers_share_one_forward_pass() -> None:
     forward = Forward()
     items = [("n", 1), 7, "bad", 0]
     results = classify_mixed(items, lambda it: isinstance(it, tuple) or it == "bad", digit,
-                             slots, forward, version=5)
+                             slots, forward, version=5, weights=WIDE_ONLY)
     assert forward.calls == [1 + 3 + 1]  # the number's 4 crops and one digit, together
     number, seven, bad, empty = results
     assert len(number["digits"]) == 3  # the wide place was cut (1.4 x the line height)
@@ -135,7 +144,7 @@ def test_a_number_item_round_trips() -> None:
     wire = checked_any({"pixels": PIXELS, "mode": "number", "strokes": [[0.1, 0.2], [0, 1]]})
     assert is_number_item(wire) and not is_number_item(checked({"pixels": PIXELS}))
     ink, spans = unpack_number(wire)
-    assert ink.shape == (8, 16) and spans == [(0.1, 0.2), (0.0, 1.0)]
+    assert ink.shape == (8, 16) and spans == [(0.1, 0.2, 0.0, 1.0), (0.0, 1.0, 0.0, 1.0)]
     assert unpack_number(checked_any({"pixels": PIXELS, "mode": "number"}))[1] is None
 
 
@@ -145,10 +154,11 @@ def test_a_number_item_round_trips() -> None:
     ({"pixels": PIXELS, "strokes": [[0, 1]]}, "only in number mode"),
     ({"pixels": PIXELS, "mode": "digit", "strokes": []}, "only in number mode"),
     ({"pixels": PIXELS, "mode": "number", "strokes": "0,1"}, "list of"),
-    ({"pixels": PIXELS, "mode": "number", "strokes": [[0, 1, 2]]}, "pair"),
+    ({"pixels": PIXELS, "mode": "number", "strokes": [[0, 1, 2]]}, "x0, x1"),
+    ({"pixels": PIXELS, "mode": "number", "strokes": [[0, 1, 0.5, 0.2]]}, "y0 <= y1"),
     ({"pixels": PIXELS, "mode": "number", "strokes": [[0.5, 0.2]]}, "x0 <= x1"),
     ({"pixels": PIXELS, "mode": "number", "strokes": [[0, 1.5]]}, "x0 <= x1"),
-    ({"pixels": PIXELS, "mode": "number", "strokes": [[True, 1]]}, "pair"),
+    ({"pixels": PIXELS, "mode": "number", "strokes": [[True, 1]]}, "x0, x1"),
     ({"pixels": PIXELS, "mode": "number", "strokes": [[float("nan"), 1]]}, "x0 <= x1"),
     ({"pixels": PIXELS, "mode": "number", "strokes": [[0, 1]] * (MAX_STROKES + 1)},
      "too many strokes"),
@@ -172,5 +182,6 @@ def test_a_worker_rechecks_number_items(item: dict[str, Any]) -> None:
         unpack_number(item)
 
 
-def test_stroke_spans_accept_ints_and_floats() -> None:
-    assert check_stroke_spans([[0, 1], [0.25, 0.5]]) == [(0.0, 1.0), (0.25, 0.5)]
+def test_stroke_spans_accept_ints_floats_and_an_optional_height() -> None:
+    assert check_stroke_spans([[0, 1], [0.25, 0.5, 0.1, 0.2]]) == [
+        (0.0, 1.0, 0.0, 1.0), (0.25, 0.5, 0.1, 0.2)]

@@ -12,6 +12,7 @@ from shared.preprocess import InvalidInput
 from shared.segment import (
     MAX_COMPONENTS,
     Slot,
+    group_boxes,
     label_ink,
     merge_spans,
     overlap_fraction,
@@ -53,10 +54,15 @@ def render(strokes: list[np.ndarray]) -> np.ndarray:
     return draw_strokes(strokes, BRUSH, shape=(ROWS, COLS))
 
 
-def spans(strokes: list[np.ndarray]) -> list[tuple[float, float]]:
-    """Each stroke's [x0, x1] with the brush, as fractions of the width (as the page sends)."""
-    return [(max(0.0, (s[:, 0].min() - BRUSH / 2) / COLS),
-             min(1.0, (s[:, 0].max() + BRUSH / 2) / COLS)) for s in strokes]
+def spans(strokes: list[np.ndarray]) -> list[tuple[float, float, float, float]]:
+    """Each stroke's box with the brush, as fractions of the width and height (as the page
+    sends them)."""
+    def frac(v: float, side: int) -> float:
+        return float(np.clip(v / side, 0.0, 1.0))
+
+    return [(frac(s[:, 0].min() - BRUSH / 2, COLS), frac(s[:, 0].max() + BRUSH / 2, COLS),
+             frac(s[:, 1].min() - BRUSH / 2, ROWS), frac(s[:, 1].max() + BRUSH / 2, ROWS))
+            for s in strokes]
 
 
 def digit_counts(slots: list[Slot]) -> set[int]:
@@ -81,6 +87,13 @@ def test_overlap_fraction_is_of_the_narrower_span() -> None:
     assert overlap_fraction(0, 10, 8, 12) == pytest.approx(0.5)
     assert overlap_fraction(0, 10, 10, 20) == 0.0
     assert overlap_fraction(0, 10, 3, 3) == 1.0  # a point inside a span
+
+
+def test_a_flat_part_joins_the_digit_it_overlaps_most() -> None:
+    # a 5's body, its bar reaching out to the right (overlapping the body by 40%), a 1 beyond
+    boxes = [(0.0, 10.0, 5.0, 30.0), (4.0, 14.0, 0.0, 3.0), (16.0, 18.0, 0.0, 30.0)]
+    assert group_boxes(boxes) == [[0, 1], [2]]
+    assert group_boxes(boxes[1:2]) == [[0]]  # alone, a flat mark is still a place
 
 
 def test_merge_spans_groups_overlapping_spans_transitively_left_to_right() -> None:

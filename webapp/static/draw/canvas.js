@@ -62,9 +62,9 @@ export function setWide(on) {
   setupCanvas();
 }
 
-/** Each stroke's horizontal extent as [x0, x1] fractions of the width (number mode). */
+/** Each stroke's box as [x0, x1, y0, y1] fractions of the canvas (number mode). */
 export function strokeExtents() {
-  return strokeSpans(canvas.width, ctx.lineWidth);
+  return strokeSpans(canvas.width, canvas.height, ctx.lineWidth);
 }
 
 /** Downsample into FRAME_SIZE^2 and return it as a PNG data URL: a string of ~2 KB instead of

@@ -1,5 +1,5 @@
 /* Number mode: a wide canvas, `draw` frames that ask for a whole number (with each stroke's
- * horizontal extent, so strokes that overlap horizontally stay one digit), and the answer:
+ * box, so strokes that overlap horizontally stay one digit), and the answer:
  * the number, big, then each digit with the 28x28 crop the model saw and its top
  * probabilities. */
 import { setWide, strokeExtents } from "./canvas.js";

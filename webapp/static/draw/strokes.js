@@ -33,19 +33,23 @@ export function allStrokes() {
   return strokes;
 }
 
-/** Each stroke's horizontal extent, brush included, as [x0, x1] fractions of `width`
- * (what a `draw` in number mode carries as `strokes`). */
-export function strokeSpans(width, brush) {
-  const clamp = (v) => Math.max(0, Math.min(1, v));
+/** Each stroke's box, brush included, as [x0, x1, y0, y1] fractions of the canvas's width
+ * and height (what a `draw` in number mode carries as `strokes`: strokes that overlap
+ * horizontally are one digit, and a flat one, like a 5's bar, joins the digit below it). */
+export function strokeSpans(width, height, brush) {
+  const frac = (v, side) => Math.round(Math.max(0, Math.min(1, v / side)) * 1e4) / 1e4;
   return strokes.map((s) => {
-    let lo = Infinity;
-    let hi = -Infinity;
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
     for (const p of s) {
-      lo = Math.min(lo, p.x);
-      hi = Math.max(hi, p.x);
+      x0 = Math.min(x0, p.x);
+      x1 = Math.max(x1, p.x);
+      y0 = Math.min(y0, p.y);
+      y1 = Math.max(y1, p.y);
     }
-    const a = clamp((lo - brush / 2) / width);
-    const b = clamp((hi + brush / 2) / width);
-    return [Math.round(a * 1e4) / 1e4, Math.round(Math.max(a, b) * 1e4) / 1e4];
+    const r = brush / 2;
+    return [frac(x0 - r, width), frac(x1 + r, width), frac(y0 - r, height), frac(y1 + r, height)];
   });
 }
