@@ -179,14 +179,19 @@ def slot_features(cases: list[tuple[np.ndarray, list[float]]], model  # type: ig
     for ink, centres in cases:
         for slot in number_slots(ink):
             whole = [r for r in slot.readings if len(r) == 1]
-            cuts = [r for r in slot.readings if len(r) == 2]
+            cuts = [(r, c) for r, c in zip(slot.readings, slot.cut_ink, strict=True)
+                    if len(r) == 2]
             inside = sum(slot.columns[0] <= c < slot.columns[1] for c in centres)
             if not whole or not cuts or inside not in (1, 2):
                 continue
-            digits = np.stack([to_mnist(c) for r in [whole[0], *cuts] for c in r])
-            top = np.log(np.maximum(model.predict(digits).max(axis=1), 1e-9))
-            split_lp = max(top[1 + 2 * k] + top[2 + 2 * k] for k in range(len(cuts)))
-            feats.append(split_features(slot.width_ratio, float(top[0]), float(split_lp)))
+            digits = np.stack([to_mnist(c) for r in [whole[0], *(r for r, _ in cuts)]
+                               for c in r])
+            # rounded as prediction_dict rounds them, so the fit sees what serving sees
+            top = np.log(np.maximum(np.round(model.predict(digits).max(axis=1), 6), 1e-9))
+            best = max(range(len(cuts)), key=lambda k: top[1 + 2 * k] + top[2 + 2 * k])
+            feats.append(split_features(slot, float(top[0]),
+                                        float(top[1 + 2 * best] + top[2 + 2 * best]),
+                                        cuts[best][1]))
             truth.append(inside == 2)
     return np.array(feats), np.array(truth, np.float64)
 

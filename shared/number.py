@@ -29,7 +29,7 @@ MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
 # touching "17" as one sure digit; the place's width for its line settles most of those.
 # Fitted by `python bench/numbers.py --tune` on numbers composed from MNIST *train* digits and
 # from the tuning half of the pendigits writers, never on what bench/numbers.py reports on.
-SPLIT_WEIGHTS = (-19.166, 15.573, -7.106, 6.386)
+SPLIT_WEIGHTS = (-15.939, 13.107, -1.183, 1.678, 0.593, -0.588)
 
 
 def number_slots(ink: np.ndarray, strokes: list[Box] | None = None
@@ -41,10 +41,18 @@ def number_slots(ink: np.ndarray, strokes: list[Box] | None = None
     return slots
 
 
-def split_features(width_ratio: float, whole_log_p: float, cut_log_p: float) -> list[float]:
-    """What decides a place: its width over the line height, the whole's log top probability
-    and the best cut's (the sum of its two digits')."""
-    return [1.0, width_ratio, whole_log_p, cut_log_p]
+def split_features(slot: Slot, whole_log_p: float, cut_log_p: float, cut_ink: float
+                   ) -> list[float]:
+    """What decides a place: its width over the line height, whether it is two separate tall
+    strokes, how much ink the best cut goes through (a touching point is thin), and how
+    unsure the model is of the whole and of the best cut, as log(1 - p) (p: the whole's top
+    probability, or the product of the cut's two): the model is sure of nearly everything, so
+    the little left to 1 is what tells them apart (6 decimals: 1e-6 is the floor)."""
+    def unsure(log_p: float) -> float:
+        return math.log(max(1.0 - math.exp(log_p), 1e-6))
+
+    return [1.0, slot.width_ratio, float(slot.tall_parts > 1), cut_ink, unsure(whole_log_p),
+            unsure(cut_log_p)]
 
 
 def reading_log_p(predictions: list[dict[str, Any]]) -> float:
@@ -52,19 +60,23 @@ def reading_log_p(predictions: list[dict[str, Any]]) -> float:
     return sum(math.log(max(max(p["probabilities"]), 1e-9)) for p in predictions)
 
 
-def choose_reading(options: list[list[dict[str, Any]]], width_ratio: float,
-                   weights: tuple[float, ...] = SPLIT_WEIGHTS) -> list[dict[str, Any]]:
+def choose_reading(options: list[list[dict[str, Any]]], slot: Slot,
+                   weights: tuple[float, ...] = SPLIT_WEIGHTS,
+                   cut_inks: list[float] | None = None) -> list[dict[str, Any]]:
     """One place's reading: whole, or its surest cut when the split rule says two digits
-    (a place too wide for one digit has no whole reading: its surest cut wins)."""
+    (a place too wide for one digit has no whole reading: its surest cut wins). `cut_inks`:
+    per option, the ink its cut goes through (Slot.cut_ink)."""
+    inks = cut_inks if cut_inks is not None else [0.0] * len(options)
     wholes = [o for o in options if len(o) == 1]
-    cuts = sorted((o for o in options if len(o) > 1), key=reading_log_p, reverse=True)
-    if not cuts:
+    ranked = sorted(((o, c) for o, c in zip(options, inks, strict=True) if len(o) > 1),
+                    key=lambda oc: reading_log_p(oc[0]), reverse=True)
+    if not ranked:
         return wholes[0]
     if not wholes:
-        return cuts[0]
-    pairs = [o for o in cuts if len(o) == 2] or cuts
-    x = split_features(width_ratio, reading_log_p(wholes[0]), reading_log_p(pairs[0]))
-    return pairs[0] if float(np.dot(weights, x)) > 0 else wholes[0]
+        return ranked[0][0]
+    pair, ink = next(((o, c) for o, c in ranked if len(o) == 2), ranked[0])
+    x = split_features(slot, reading_log_p(wholes[0]), reading_log_p(pair), ink)
+    return pair if float(np.dot(weights, x)) > 0 else wholes[0]
 
 
 def number_answer(digits: list[dict[str, Any]], version: int | None) -> dict[str, Any]:
@@ -121,15 +133,17 @@ def classify_mixed(items: list[Any], is_number: Callable[[Any], bool],
             continue
         layout = []
         for slot in slots:
-            options = []
-            for reading in slot.readings:
+            options, inks = [], []
+            for reading, ink in zip(slot.readings, slot.cut_ink or [0.0] * len(slot.readings),
+                                    strict=True):
                 digits = [to_mnist(c) for c in reading]
                 if any(d is None for d in digits):
                     continue
                 options.append(list(range(len(flat), len(flat) + len(digits))))
+                inks.append(ink)
                 flat += digits
             if options:
-                layout.append((options, slot.width_ratio))
+                layout.append((options, slot, inks))
         plans.append(layout)
     results = classify_items(flat, _replay, predict, version, with_image=True)
     return [_answer(plan, results, version, with_image, weights) for plan in plans]
@@ -146,9 +160,9 @@ def _answer(plan: Any, results: list[dict[str, Any]], version: int | None, with_
             res.pop("image28_b64", None)
         return res
     digits: list[dict[str, Any]] = []
-    for options, width_ratio in plan:
-        digits += choose_reading([[results[i] for i in rows] for rows in options], width_ratio,
-                                 weights)
+    for options, slot, inks in plan:
+        digits += choose_reading([[results[i] for i in rows] for rows in options], slot,
+                                 weights, inks)
     if len(digits) > MAX_DIGITS:
         return {"error": f"too many digits: at most {MAX_DIGITS}, found {len(digits)}"}
     return number_answer(digits, version)

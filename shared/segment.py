@@ -40,6 +40,8 @@ STROKES_SURELY_TWO = 2.5  # the same, for a group of strokes (people write wide 
 EDGE = 0.15  # a cut leaves at least this x the line height of ink on each side
 CUTS_TRIED = 6  # the thinnest columns tried as cuts, per group (the model picks)
 FLAT = 0.5  # a part lower than this x the line height is not a digit on its own
+FRAGMENT = 0.2  # a place with less ink than this x the median place's is a broken-off piece
+NEAR = 0.25  # ... when it is this close (x the line height) to another place
 ON_ONE_SIDE = 0.85  # a component with this share of its ink on one side of a cut moves whole
 MAX_COMPONENTS = 512  # more separate marks than this is not a number
 Crop = np.ndarray  # ink-high float32, cut to its ink's bounding box
@@ -54,6 +56,8 @@ class Slot:
     readings: tuple[tuple[Crop, ...], ...]
     width_ratio: float = 0.0
     columns: tuple[int, int] = (0, 0)  # where the place is in the drawing: [first, last + 1)
+    tall_parts: int = 1  # separate components at least FLAT x the line high
+    cut_ink: tuple[float, ...] = ()  # per reading: ink its cuts go through, / line height
 
 
 def overlap_fraction(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -162,10 +166,36 @@ def split_at(owner: np.ndarray, keep: np.ndarray, cut: int) -> tuple[np.ndarray,
     return left, right
 
 
+def tall_parts(owner: np.ndarray, keep: np.ndarray, line: float) -> list[np.ndarray]:
+    """The group's components at least FLAT x the line high, left to right, each with the
+    low components whose centre is nearest (a digit split into two tall strokes, or two
+    neighbours leaning into each other: reading them apart is one more candidate)."""
+    labels = [int(v) for v in np.unique(owner[keep]) if v]
+    boxes = {v: bounding_box(keep & (owner == v)) for v in labels}
+    tall = [v for v in labels if boxes[v][1] - boxes[v][0] >= FLAT * line]  # type: ignore[index]
+    if len(tall) < 2:
+        return []
+
+    def centre(v: int) -> float:
+        b = boxes[v]
+        assert b is not None
+        return (b[2] + b[3]) / 2.0
+
+    tall.sort(key=centre)
+    parts = [keep & (owner == v) for v in tall]
+    for v in labels:
+        if v not in tall:
+            nearest = min(range(len(tall)), key=lambda k: abs(centre(tall[k]) - centre(v)))
+            parts[nearest] |= keep & (owner == v)
+    return parts
+
+
 def readings(ink: np.ndarray, owner: np.ndarray, keep: np.ndarray, line: float,
-             may_split: bool, depth: int = 2) -> list[tuple[Crop, ...]]:
-    """The readings of one group's mask: whole, and cut at its thinnest columns. A group too
-    wide for one digit is always cut, and its parts read again (`depth` times at most)."""
+             may_split: bool, depth: int = 2) -> list[tuple[tuple[Crop, ...], float]]:
+    """The readings of one group's mask, each with the ink its cut goes through (strong
+    pixels on the cut column over the line height; 0 whole or apart along component borders):
+    whole, apart along component borders, and cut at its thinnest columns. A group too wide
+    for one digit is always cut, and its parts read again (`depth` times at most)."""
     box = bounding_box(keep)
     if box is None:
         return []
@@ -174,26 +204,34 @@ def readings(ink: np.ndarray, owner: np.ndarray, keep: np.ndarray, line: float,
     whole = crop(ink, keep)
     assert whole is not None
     if not may_split or width <= MAYBE_TWO * line or depth == 0:
-        return [(whole,)]
+        return [((whole,), 0.0)]
     forced = width > SURELY_TWO * line
-    options = [] if forced else [(whole,)]
+    options: list[tuple[tuple[Crop, ...], float]] = [] if forced else [((whole,), 0.0)]
+    parts = tall_parts(owner, keep, line)
+    for k in range(1, len(parts) if not forced else 0):  # apart along component borders
+        lo = crop(ink, np.logical_or.reduce(parts[:k]))
+        ro = crop(ink, np.logical_or.reduce(parts[k:]))
+        assert lo is not None and ro is not None
+        options.append(((lo, ro), 0.0))
     edge = max(2, round(EDGE * line))
-    profile = np.convolve(keep.sum(axis=0).astype(np.float64), np.ones(3) / 3, "same")
+    raw = keep.sum(axis=0).astype(np.float64)
+    profile = np.convolve(raw, np.ones(3) / 3, "same")
     cuts = thinnest_columns(profile, left + edge, right - edge)
     centre = (left + right) // 2  # two round digits touching side by side are thick there
     for cut in [*cuts, *([centre] if all(abs(centre - c) >= 2 for c in cuts) else [])]:
         lmask, rmask = split_at(owner, keep, cut)
         if not lmask.any() or not rmask.any():
             continue
+        through = float(raw[cut]) / line
         if forced:
             lefts = readings(ink, owner, lmask, line, True, depth - 1)[:2]
             rights = readings(ink, owner, rmask, line, True, depth - 1)[:2]
-            options += [lo + ro for lo in lefts for ro in rights]
+            options += [(lo + ro, through + li + ri) for lo, li in lefts for ro, ri in rights]
         else:
             lo, ro = crop(ink, lmask), crop(ink, rmask)
             assert lo is not None and ro is not None
-            options.append((lo, ro))
-    return options or [(whole,)]
+            options.append(((lo, ro), through))
+    return options or [((whole,), 0.0)]
 
 
 Box = tuple[float, float, float, float]  # x0, x1, y0, y1 of a component or a stroke
@@ -268,6 +306,29 @@ def _not_specks(groups: list[np.ndarray]) -> list[np.ndarray]:
             if b and max(b[1] - b[0], b[3] - b[2]) > SPECK_FRACTION * line]
 
 
+def _fragments_joined(groups: list[np.ndarray]) -> list[np.ndarray]:
+    """A place with little ink (under FRAGMENT x the median place's) close to a neighbour
+    (within NEAR x the line height) is a broken-off piece of it, not a digit: join them."""
+    if len(groups) < 3:
+        return groups
+    inks = [int(m.sum()) for m in groups]
+    boxes = [bounding_box(m) for m in groups]
+    typical = float(np.median(inks))
+    line = float(np.median([b[1] - b[0] for b in boxes if b]))
+    out = list(groups)
+    for i in sorted(range(len(groups)), key=lambda k: inks[k]):
+        if inks[i] >= FRAGMENT * typical or boxes[i] is None:
+            continue
+        gaps = [(max(boxes[j][2] - boxes[i][3], boxes[i][2] - boxes[j][3]), j)  # type: ignore[index]
+                for j in range(len(groups)) if j != i and out[j] is not None
+                and boxes[j] is not None]
+        gap, j = min(gaps, default=(np.inf, -1))
+        if gap <= NEAR * line:
+            out[j] = out[j] | out[i]
+            out[i] = None  # type: ignore[call-overload]
+    return [m for m in out if m is not None]
+
+
 def segment_number(ink: np.ndarray, strokes: Sequence[Box] | None = None) -> list[Slot]:
     """The digit places of an ink-high drawing, left to right ([] when blank).
 
@@ -283,6 +344,8 @@ def segment_number(ink: np.ndarray, strokes: Sequence[Box] | None = None) -> lis
     else:
         masks = _component_groups(owner, n)
     masks = _not_specks([m for m in masks if m.any()])
+    if not strokes:
+        masks = _fragments_joined(masks)
     # the line height: the median place's (a touching pair drawn at two heights is taller)
     line = float(np.median([_height(m) for m in masks])) if masks else 0.0
     slots = []
@@ -292,6 +355,8 @@ def segment_number(ink: np.ndarray, strokes: Sequence[Box] | None = None) -> lis
         width = box[3] - box[2]
         # strokes already cut touching digits apart: a stroke group is cut only if it must be
         may_split = not strokes or width > STROKES_SURELY_TWO * line
-        slots.append(Slot(tuple(readings(ink, owner, mask, line, may_split)),
-                          width / max(line, 1.0), (box[2], box[3])))
+        options = readings(ink, owner, mask, line, may_split)
+        slots.append(Slot(tuple(r for r, _ in options), width / max(line, 1.0),
+                          (box[2], box[3]), max(1, len(tall_parts(owner, mask, line))),
+                          tuple(c for _, c in options)))
     return slots

@@ -36,32 +36,44 @@ def pred(digit: int, p: float) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- choosing a reading
-WIDE_ONLY = (-1.0, 1.0, 0.0, 0.0)  # two digits exactly when wider than the line is high
+WIDE_ONLY = (-1.0, 1.0, 0.0, 0.0, 0.0, 0.0)  # two digits exactly when wider than the line is high
 
 
-def test_the_split_rule_weighs_width_and_the_models_sureness() -> None:
+def place(width_ratio: float, tall_parts: int = 1) -> Slot:
+    return Slot((), width_ratio, (0, 0), tall_parts)
+
+
+def test_the_split_rule_weighs_width_parts_and_the_models_sureness() -> None:
     whole, halves = [pred(0, 0.99)], [pred(1, 0.999), pred(1, 0.999)]
-    assert choose_reading([whole, halves], 0.8, WIDE_ONLY) is whole
-    assert choose_reading([whole, halves], 1.2, WIDE_ONLY) is halves
-    sure_whole = (0.0, 0.0, 1.0, -1.0)  # two digits when the cut is surer than the whole
-    assert choose_reading([whole, halves], 5.0, sure_whole) is whole
+    assert choose_reading([whole, halves], place(0.8), WIDE_ONLY) is whole
+    assert choose_reading([whole, halves], place(1.2), WIDE_ONLY) is halves
+    apart = (-0.5, 0.0, 1.0, 0.0, 0.0, 0.0)  # two digits exactly when two separate tall strokes
+    assert choose_reading([whole, halves], place(0.8, 2), apart) is halves
+    assert choose_reading([whole, halves], place(0.8, 1), apart) is whole
+    surer = (0.0, 0.0, 0.0, 0.0, 1.0, -1.0)  # two digits when the cut is surer than the whole
+    assert choose_reading([whole, halves], place(5.0), surer) is halves
+    assert choose_reading([[pred(0, 0.99999)], halves], place(5.0), surer)[0]["digit"] == 0
+    thin = (0.5, 0.0, 0.0, -1.0, 0.0, 0.0)  # two digits when the cut goes through little ink
+    assert choose_reading([whole, halves], place(1.0), thin, [0.0, 0.2]) is halves
+    assert choose_reading([whole, halves], place(1.0), thin, [0.0, 0.9]) is whole
 
 
 def test_the_surest_cut_is_taken() -> None:
     whole = [pred(8, 0.5)]
     weak, strong = [pred(1, 0.6), pred(7, 0.6)], [pred(1, 0.99), pred(7, 0.98)]
-    assert choose_reading([whole, weak, strong], 1.5, WIDE_ONLY) is strong
+    assert choose_reading([whole, weak, strong], place(1.5), WIDE_ONLY) is strong
 
 
 def test_a_place_with_no_whole_reading_takes_its_surest_cut() -> None:
     two, three = [pred(1, 0.99), pred(7, 0.99)], [pred(1, 0.9), pred(1, 0.9), pred(7, 0.9)]
-    assert choose_reading([three, two], 2.0) is two
-    assert choose_reading([[pred(3, 0.9)]], 3.0) == [pred(3, 0.9)]
+    assert choose_reading([three, two], place(2.0)) is two
+    assert choose_reading([[pred(3, 0.9)]], place(3.0)) == [pred(3, 0.9)]
 
 
 def test_the_fitted_rule_keeps_a_narrow_sure_digit_and_cuts_a_wide_unsure_one() -> None:
-    assert len(choose_reading([[pred(0, 0.999)], [pred(1, 0.99), pred(1, 0.99)]], 0.6)) == 1
-    assert len(choose_reading([[pred(8, 0.4)], [pred(1, 0.999), pred(7, 0.999)]], 1.5)) == 2
+    keep = choose_reading([[pred(0, 0.999999)], [pred(1, 0.99), pred(1, 0.99)]], place(0.6))
+    cut = choose_reading([[pred(8, 0.4)], [pred(1, 0.999), pred(7, 0.999)]], place(1.5))
+    assert (len(keep), len(cut)) == (1, 2)
 
 
 # ---------------------------------------------------------------- one forward pass
