@@ -23,10 +23,8 @@ MODE_FIELDS = frozenset({"mode", "strokes"})  # what an API item may add to pixe
 
 
 def parse_mode(value: Any) -> str:
-    """The `mode` field: "digit" (the default) or "number"."""
-    if value is None:
-        return "digit"
-    if value not in MODES:
+    """A given `mode` field: "digit" or "number" (a missing one means "digit")."""
+    if not isinstance(value, str) or value not in MODES:
         raise InvalidInput("mode must be 'digit' or 'number'")
     return str(value)
 
@@ -44,7 +42,7 @@ def checked_any(payload: Any) -> dict[str, Any]:
     `"strokes"`): batch items, `draw` frames."""
     if not isinstance(payload, Mapping) or ("mode" not in payload and "strokes" not in payload):
         return checked(payload)
-    mode = parse_mode(payload.get("mode"))
+    mode = parse_mode(payload["mode"]) if "mode" in payload else "digit"
     if mode == "digit":
         if "strokes" in payload:
             raise InvalidInput("strokes are read only in number mode")
