@@ -244,8 +244,16 @@ def live_latency(cases: list[Case], digits: np.ndarray, frames: int) -> None:
     from devtools.sio import RecordingClient
     from devtools.stack import running_system
 
-    def pixels(ink: np.ndarray) -> list[list[int]]:
-        return np.clip(np.rint(ink), 0, 255).astype(int).tolist()
+    def png_url(ink: np.ndarray) -> str:
+        """A frame as the page sends it: a PNG data URL, white ink on black."""
+        import base64
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.fromarray(np.clip(np.rint(ink), 0, 255).astype(np.uint8)).save(buf, "PNG")
+        return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
     timings: dict[str, list[float]] = {"digit": [], "number": []}
     with running_system(workers=1) as stack:
@@ -255,10 +263,10 @@ def live_latency(cases: list[Case], digits: np.ndarray, frames: int) -> None:
                 kind = "number" if seq % 2 else "digit"
                 if kind == "number":
                     case = cases[seq % len(cases)]
-                    frame = {"pixels": pixels(case.ink), "mode": "number",
+                    frame = {"image": png_url(case.ink), "mode": "number",
                              "strokes": [list(b) for b in case.spans or []]}
                 else:  # the page's single-digit frame is 112x112
-                    frame = {"pixels": pixels(np.kron(digits[seq % len(digits)],
+                    frame = {"image": png_url(np.kron(digits[seq % len(digits)],
                                                       np.ones((4, 4))))}
                 started = time.perf_counter()
                 client.sio.emit("draw", {**frame, "seq": seq})
@@ -270,9 +278,9 @@ def live_latency(cases: list[Case], digits: np.ndarray, frames: int) -> None:
     med = {k: float(np.median(v)) for k, v in timings.items()}
     p90 = {k: float(np.percentile(v, 90)) for k, v in timings.items()}
     print(f"live round trip, one client, {frames} frames of each kind, interleaved:")
-    print(f"  single digit (112x112 pixels)      p50 {med['digit']:.1f} ms, "
+    print(f"  single digit (112x112 PNG)         p50 {med['digit']:.1f} ms, "
           f"p90 {p90['digit']:.1f} ms")
-    print(f"  4-digit number (112x448 + strokes)  p50 {med['number']:.1f} ms, "
+    print(f"  4-digit number (112x448 PNG, strokes) p50 {med['number']:.1f} ms, "
           f"p90 {p90['number']:.1f} ms  ({med['number'] / med['digit']:.2f}x the digit)")
 
 

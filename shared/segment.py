@@ -270,7 +270,8 @@ def _component_groups(owner: np.ndarray, n: int) -> list[np.ndarray]:
 
 def _stroke_groups(owner: np.ndarray, strokes: Sequence[Box]) -> list[np.ndarray]:
     """A mask per group of strokes (group_boxes), cut between groups at the thinnest column
-    (where their ink touches, or in the gap between them)."""
+    (where their ink touches, or in the gap between them); a component with most of its ink
+    on one side of a cut goes there whole (a 7's bar reaching over the 1 before it)."""
     width = owner.shape[1]
     digit_spans = [(min(strokes[i][0] for i in g) * width, max(strokes[i][1] for i in g) * width)
                    for g in group_boxes(strokes)]
@@ -290,6 +291,14 @@ def _stroke_groups(owner: np.ndarray, strokes: Sequence[Box]) -> list[np.ndarray
         mask = np.zeros_like(ink)
         mask[:, c0:c1] = ink[:, c0:c1]
         out.append(mask)
+    if len(out) > 1:
+        for label in np.unique(owner[ink]):
+            part = owner == label
+            shares = [float(m[part].mean()) for m in out]
+            best = int(np.argmax(shares))
+            if ON_ONE_SIDE <= shares[best] < 1.0:
+                for k, m in enumerate(out):
+                    out[k] = (m | part) if k == best else (m & ~part)
     return out
 
 
@@ -307,8 +316,9 @@ def _not_specks(groups: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _fragments_joined(groups: list[np.ndarray]) -> list[np.ndarray]:
-    """A place with little ink (under FRAGMENT x the median place's) close to a neighbour
-    (within NEAR x the line height) is a broken-off piece of it, not a digit: join them."""
+    """A place with little ink (under FRAGMENT x the median place's), or a flat one (a 5's bar
+    drawn off to its right), close to a neighbour (within NEAR x the line height) is a
+    broken-off piece of it, not a digit: join them."""
     if len(groups) < 3:
         return groups
     inks = [int(m.sum()) for m in groups]
@@ -317,7 +327,8 @@ def _fragments_joined(groups: list[np.ndarray]) -> list[np.ndarray]:
     line = float(np.median([b[1] - b[0] for b in boxes if b]))
     out = list(groups)
     for i in sorted(range(len(groups)), key=lambda k: inks[k]):
-        if inks[i] >= FRAGMENT * typical or boxes[i] is None:
+        box = boxes[i]
+        if box is None or (inks[i] >= FRAGMENT * typical and box[1] - box[0] >= FLAT * line):
             continue
         gaps = [(max(boxes[j][2] - boxes[i][3], boxes[i][2] - boxes[j][3]), j)  # type: ignore[index]
                 for j in range(len(groups)) if j != i and out[j] is not None
