@@ -8,7 +8,11 @@ so a whole number costs one forward pass.
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from shared.number import classify_mixed, number_slots
 from shared.number_wire import is_number_item, unpack_number
@@ -22,11 +26,11 @@ def prepare_slots(item: Any) -> list[Slot]:
     return number_slots(ink, spans)
 
 
-def classify_with_numbers(items: list[Any], with_image: bool = False,
+def classify_with_numbers(items: list[Any], prepare: Callable[[Any], np.ndarray | None],
+                          chunk_slots: threading.BoundedSemaphore, with_image: bool = False,
                           live: bool = False) -> list[dict[str, Any]]:
-    """Answer digits and numbers alike; answers name the worker, as single digits do."""
-    from worker.tasks import _chunk_slots, prepare
-
+    """Answer digits and numbers alike (`prepare`: a single digit's, from worker.tasks);
+    answers name the worker, as single digits do."""
     runtime = get_runtime()
     version = runtime.holder.current().version  # loads the model on first use
     predict = functools.partial(runtime.batcher.classify, live=live)
@@ -38,7 +42,7 @@ def classify_with_numbers(items: list[Any], with_image: bool = False,
     if live:
         results = run()
     else:  # batch chunks: at most CHUNKS_PREPARING of them hold the GIL preparing at once
-        with _chunk_slots:
+        with chunk_slots:
             results = run()
     for res in results:
         if "digit" in res or "number" in res:

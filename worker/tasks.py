@@ -23,6 +23,7 @@ from shared.number_wire import is_number_item
 from shared.prediction import classify_items
 from shared.preprocess import to_mnist
 from shared.wire import unpack
+from worker.numbers import classify_with_numbers
 from worker.runtime import get_runtime
 
 log = logging.getLogger(__name__)
@@ -59,9 +60,7 @@ def classify_wire_items(items: list[Any], with_image: bool = False,
     batch items are prepared by at most CHUNKS_PREPARING chunks at once.
     """
     if any(is_number_item(item) for item in items):  # number mode: worker/numbers.py
-        from worker.numbers import classify_with_numbers
-
-        return classify_with_numbers(items, with_image, live)
+        return classify_with_numbers(items, prepare, _chunk_slots, with_image, live)
     runtime = get_runtime()
     version = runtime.holder.current().version  # loads the model on first use
     predict = functools.partial(runtime.batcher.classify, live=live)
