@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("predict", help="classify PNG/JPEG/.npy files locally, no server")
     pr.add_argument("files", nargs="+", metavar="FILE")
     pr.add_argument("--json", action="store_true", help="one JSON object per line and file")
+    pr.add_argument("--number", action="store_true",
+                    help="read each file as a whole number (several digits, left to right)")
     pr.add_argument("--model", type=int, default=None, help="version (default: active)")
 
     sb = sub.add_parser("submit", help="batch-submit files or folders through the API")
@@ -147,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "predict":
         from cli.predict_cmd import predict
 
-        return predict(args.files, as_json=args.json, version=args.model)
+        return predict(args.files, as_json=args.json, version=args.model, number=args.number)
     if cmd == "submit":
         from cli.submit_cmd import submit
 

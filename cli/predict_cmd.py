@@ -7,8 +7,10 @@ import sys
 import numpy as np
 
 from cli.rows import format_row
+from shared.number import classify_mixed, number_slots
 from shared.prediction import classify_items
 from shared.preprocess import load_file, to_mnist
+from shared.segment import Slot
 
 
 def prepare_file(path: str) -> np.ndarray | None:
@@ -16,7 +18,13 @@ def prepare_file(path: str) -> np.ndarray | None:
     return to_mnist(load_file(path))
 
 
-def predict(files: list[str], as_json: bool = False, version: int | None = None) -> int:
+def file_slots(path: str) -> list[Slot]:
+    """A PNG/JPEG/.npy file -> the digit places of the number it shows; raises InvalidInput."""
+    return number_slots(load_file(path))
+
+
+def predict(files: list[str], as_json: bool = False, version: int | None = None,
+            number: bool = False) -> int:
     """Print one line per file, in the order given; unreadable files do not stop the rest."""
     from shared.classifier import load_classifier
     from shared.model_store import ModelStore
@@ -27,7 +35,14 @@ def predict(files: list[str], as_json: bool = False, version: int | None = None)
     version = version if version is not None else store.ensure_seeded()
     model = load_classifier(store, version, settings.model_cache)
 
-    results = classify_items(files, prepare_file, lambda d: (model.predict(d), version), version)
+    def forward(digits: np.ndarray) -> tuple[np.ndarray, int]:
+        return model.predict(digits), version
+
+    if number:
+        results = classify_mixed(files, lambda _: True, prepare_file, file_slots, forward,
+                                 version)
+    else:
+        results = classify_items(files, prepare_file, forward, version)
     rows = [{"file": path, **res} for path, res in zip(files, results, strict=True)]
     for row in rows:
         print(format_row(row, as_json))

@@ -12,6 +12,16 @@ def format_row(row: dict[str, Any], as_json: bool = False) -> str:
         return json.dumps(row)
     if "error" in row:
         return f"{row['file']}: error: {row['error']}"
+    if "number" in row:
+        return format_number_row(row)
     if row.get("digit") is None:
         return f"{row['file']}: empty (nothing drawn)"
     return f"{row['file']}: {row['digit']}  ({max(row['probabilities']):.1%})"
+
+
+def format_number_row(row: dict[str, Any]) -> str:
+    """A number's line: the number, then each digit's top probability."""
+    if not row["digits"]:
+        return f"{row['file']}: empty (nothing drawn)"
+    sure = " ".join(f"{d['digit']}:{max(d['probabilities']):.0%}" for d in row["digits"])
+    return f"{row['file']}: {row['number']}  ({sure})"

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.batches import chunk_payload
+from shared.number_wire import checked_any
 from shared.preprocess import InvalidInput
 from shared.strict_json import parse_object
-from shared.wire import checked
 
 
 @dataclass
@@ -45,7 +45,7 @@ def checked_or_error(entry: Any) -> dict[str, Any] | InvalidInput:
     """A JSON item checked now and sent on in compact form (images are decoded once, by the
     worker), or its error."""
     try:
-        return checked(entry)
+        return checked_any(entry)  # a plain item, or one with "mode" (shared/number.py)
     except InvalidInput as exc:
         return exc
 

@@ -16,9 +16,9 @@ from typing import Any
 import redis
 
 from shared.celery_app import CLASSIFY_FRAME_TASK
+from shared.number_wire import checked_any
 from shared.preprocess import InvalidInput
 from shared.redis_keys import COALESCED_COUNTER
-from shared.wire import checked
 from webapp.frame_gate import FrameGate, Spawn, call_now
 from webapp.services import TaskSender
 
@@ -48,7 +48,7 @@ class LiveFrames:
     def _dispatch(self, sid: str, frame: dict[str, Any]) -> None:
         seq = frame["seq"]
         try:
-            item = checked({k: v for k, v in frame.items() if k != "seq"})
+            item = checked_any({k: v for k, v in frame.items() if k != "seq"})
         except InvalidInput as exc:
             log.info("rejected draw seq=%s from %s: %s", seq, sid, exc)
             self.emit("error", {"seq": seq, "error": str(exc)}, to=sid)

@@ -8,7 +8,7 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from flask import Blueprint, jsonify
 
 from shared.celery_app import PREDICT_TASK
-from shared.wire import checked
+from shared.number_wire import MODE_FIELDS, checked_any
 from webapp.requests_json import item_from_request
 from webapp.services import send, settings
 
@@ -17,9 +17,10 @@ bp = Blueprint("predict", __name__)
 
 @bp.post("/api/predict")
 def predict():  # type: ignore[no-untyped-def]
-    """Classify one drawing on a worker; 504 if no worker answers in time."""
-    item, _ = item_from_request()
-    wire = checked(item)  # cheap checks here; an image is decoded once, by the worker
+    """Classify one drawing (or, with `"mode": "number"`, read a whole number) on a worker;
+    504 if no worker answers in time."""
+    item, extra = item_from_request(MODE_FIELDS)
+    wire = checked_any({**item, **extra})  # cheap checks; an image is decoded by the worker
     started = time.perf_counter()
     pending = send(PREDICT_TASK, wire, expires=settings().live_task_expires_s)
     try:

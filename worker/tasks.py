@@ -19,9 +19,11 @@ from celery import shared_task
 from shared import events
 from shared.batches import load_chunk, record_results
 from shared.celery_app import CLASSIFY_CHUNK_TASK, CLASSIFY_FRAME_TASK, PREDICT_TASK
+from shared.number_wire import is_number_item
 from shared.prediction import classify_items
 from shared.preprocess import to_mnist
 from shared.wire import unpack
+from worker.numbers import classify_with_numbers
 from worker.runtime import get_runtime
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,8 @@ def classify_wire_items(items: list[Any], with_image: bool = False,
     `live` items (someone is waiting for them) go before batch chunks in the micro-batcher;
     batch items are prepared by at most CHUNKS_PREPARING chunks at once.
     """
+    if any(is_number_item(item) for item in items):  # number mode: worker/numbers.py
+        return classify_with_numbers(items, prepare, _chunk_slots, with_image, live)
     runtime = get_runtime()
     version = runtime.holder.current().version  # loads the model on first use
     predict = functools.partial(runtime.batcher.classify, live=live)

@@ -89,3 +89,26 @@ def test_help_is_quick_and_lists_every_command() -> None:
                             "from webapp import create_app; print('tensorflow' in sys.modules)"],
                            cwd=REPO, capture_output=True, text=True, timeout=60)
     assert probe.stdout.strip() == "False", "the CLI entry and the web app must not import TF"
+
+
+def test_predict_number_reads_whole_numbers(mnist_dir: Path, tmp_path: Path) -> None:
+    """`--number`: a black-on-white PNG of "2026" and a blank page, as JSON and as text."""
+    from devtools.compose import compose_mnist
+
+    test = load_mnist("test", mnist_dir)
+    first = {d: int(np.flatnonzero(test.labels == d)[0]) for d in range(10)}
+    ink = compose_mnist(test.images[[first[2], first[0], first[2], first[6]]], [4, 3, 5])
+    page = 255 - np.kron(np.clip(ink, 0, 255).astype(np.uint8), np.ones((4, 4), np.uint8))
+    Image.fromarray(page).save(tmp_path / "year.png")
+    Image.new("L", (200, 60), 255).save(tmp_path / "blank.png")
+    files = [str(tmp_path / "year.png"), str(tmp_path / "blank.png")]
+    done = _run(["predict", "--number", "--json", *files], tmp_path)
+    assert done.returncode == 0, done.stderr
+    year, blank = (json.loads(line) for line in done.stdout.splitlines())
+    assert year["file"] == files[0] and year["number"] == "2026"
+    assert [d["digit"] for d in year["digits"]] == [2, 0, 2, 6]
+    assert all(len(d["probabilities"]) == 10 and d["image28_b64"] for d in year["digits"])
+    assert blank == {"file": files[1], "number": "", "digits": [], "model_version": 1,
+                     "empty": True}
+    text = _run(["predict", "--number", files[0]], tmp_path)
+    assert text.stdout.startswith(f"{files[0]}: 2026  (2:")

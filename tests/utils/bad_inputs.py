@@ -428,6 +428,47 @@ def _routes_and_headers() -> list[Rest]:
     ]
 
 
+def _number_mode() -> list[Rest]:
+    """`"mode": "number"` and its `strokes` (shared/number_wire.py), over REST and batches."""
+    many_ones = [[0] * (30 * 14) for _ in range(32)]
+    for row in many_ones[6:26]:
+        for k in range(13):
+            row[30 * k + 14 : 30 * k + 17] = [255, 255, 255]  # 13 separate 1s
+    bodies: list[tuple[str, Any, str]] = [
+        ("mode unknown", {"pixels": BLANK, "mode": "numbers"}, "mode must be"),
+        ("mode a number", {"pixels": BLANK, "mode": 1}, "mode must be"),
+        ("mode null", {"pixels": BLANK, "mode": None}, "mode must be"),
+        ("mode a list", {"pixels": BLANK, "mode": ["number"]}, "mode must be"),
+        ("strokes without number mode", {"pixels": BLANK, "strokes": [[0, 1]]}, "number mode"),
+        ("strokes a string", {"pixels": BLANK, "mode": "number", "strokes": "0,1"}, "list"),
+        ("strokes an object", {"pixels": BLANK, "mode": "number", "strokes": {"a": 1}}, "list"),
+        ("a stroke of 3 numbers", {"pixels": BLANK, "mode": "number", "strokes": [[0, 1, 1]]},
+         "x0, x1"),
+        ("a stroke of strings", {"pixels": BLANK, "mode": "number", "strokes": [["0", "1"]]},
+         "x0, x1"),
+        ("a stroke of bools", {"pixels": BLANK, "mode": "number", "strokes": [[False, True]]},
+         "x0, x1"),
+        ("a stroke backwards", {"pixels": BLANK, "mode": "number", "strokes": [[0.9, 0.1]]},
+         "x0 <= x1"),
+        ("a stroke beyond the drawing", {"pixels": BLANK, "mode": "number",
+                                         "strokes": [[0, 1, 0, 2]]}, "y0 <= y1"),
+        ("a stroke of 1e999", {"pixels": BLANK, "mode": "number", "strokes": [[0, 1e999]]},
+         "x0 <= x1"),
+        ("65 strokes", {"pixels": BLANK, "mode": "number", "strokes": [[0, 1]] * 65},
+         "too many strokes"),
+        ("100,000 strokes", {"pixels": BLANK, "mode": "number", "strokes": [[0, 1]] * 100_000},
+         "too many strokes"),
+        ("number mode, no drawing", {"mode": "number"}, "exactly one"),
+        ("13 digits", {"pixels": many_ones, "mode": "number"}, "too many digits"),
+    ]
+    cases = [Rest(f"predict {n}", "POST", "/api/predict", dumps(b), JSON, needle=k)
+             for n, b, k in bodies]
+    cases.append(Rest("batch of only a bad number item", "POST", "/api/batches",
+                      dumps({"images": [{"pixels": BLANK, "mode": "numbers"}]}), JSON,
+                      status=202))
+    return cases
+
+
 REST_CLASSES: dict[str, Callable[[], list[Rest]]] = {
     "deep JSON": _deep_json,
     "JSON syntax": _json_syntax,
@@ -441,6 +482,7 @@ REST_CLASSES: dict[str, Callable[[], list[Rest]]] = {
     "train bodies": _train_bodies,
     "batches": _batches,
     "routes and headers": _routes_and_headers,
+    "number mode": _number_mode,
 }
 
 
@@ -547,11 +589,30 @@ def _socket_framing() -> list[Sock]:
     ]
 
 
+def _socket_number_mode() -> list[Sock]:
+    def frame(name: str, payload: dict[str, Any], needle: str) -> Sock:
+        return Sock(name, args=(payload,), needle=needle, fresh_seq=True)
+
+    return [
+        frame("draw mode unknown", {"pixels": BLANK, "mode": "roman"}, "mode must be"),
+        frame("draw strokes in digit mode", {"pixels": BLANK, "strokes": []}, "number mode"),
+        frame("draw strokes a number", {"pixels": BLANK, "mode": "number", "strokes": 7},
+              "list"),
+        frame("draw a stroke of NaN", {"pixels": BLANK, "mode": "number",
+                                       "strokes": [[float("nan"), 1]]}, "x0 <= x1"),
+        frame("draw 65 strokes", {"pixels": BLANK, "mode": "number",
+                                  "strokes": [[0, 1]] * 65}, "too many strokes"),
+        frame("draw a nested stroke", {"pixels": BLANK, "mode": "number",
+                                       "strokes": [[[0], [1]]]}, "x0, x1"),
+    ]
+
+
 SOCKET_CLASSES: dict[str, Callable[[], list[Sock]]] = {
     "socket arguments": _socket_arguments,
     "socket seq": _socket_seq,
     "socket payloads": _socket_payloads,
     "socket framing": _socket_framing,
+    "socket number mode": _socket_number_mode,
 }
 
 

@@ -44,11 +44,13 @@ class RenderConfig:
 
 
 def draw_strokes(strokes: Sequence[np.ndarray], width: float, side: int = FRAME,
-                 supersample: int = SUPERSAMPLE) -> np.ndarray:
+                 supersample: int = SUPERSAMPLE, shape: tuple[int, int] | None = None
+                 ) -> np.ndarray:
     """Anti-aliased white-on-black rendering of strokes given in frame pixels (x right, y
-    down); `width` is in frame pixels. Returns ink-high float32 (side, side) in 0..255."""
-    big = side * supersample
-    canvas = Image.new("L", (big, big), 0)
+    down); `width` is in frame pixels. Returns ink-high float32 (side, side) in 0..255, or
+    `shape` (rows, columns) for a wide canvas such as the page's number mode."""
+    rows, cols = shape if shape is not None else (side, side)
+    canvas = Image.new("L", (cols * supersample, rows * supersample), 0)
     pen = ImageDraw.Draw(canvas)
     w = width * supersample
     r = w / 2.0
@@ -58,7 +60,7 @@ def draw_strokes(strokes: Sequence[np.ndarray], width: float, side: int = FRAME,
             pen.line(pts, fill=255, width=max(1, round(w)))
         for x, y in pts:  # round caps and joins: a disc at every vertex
             pen.ellipse((x - r, y - r, x + r, y + r), fill=255)
-    small = canvas.resize((side, side), Image.Resampling.BOX)
+    small = canvas.resize((cols, rows), Image.Resampling.BOX)
     return np.asarray(small, np.float32)
 
 

@@ -2,10 +2,15 @@
  *
  * Internal resolution follows devicePixelRatio (capped at 2) so strokes are crisp; pointer
  * coordinates are mapped from CSS pixels with the element's bounding rect, so this also works
- * when CSS shrinks the canvas on narrow screens.
+ * when CSS shrinks the canvas on narrow screens. Every stroke is also kept (strokes.js), so the
+ * last one can be undone: the canvas is then redrawn from the strokes that are left.
+ * Number mode makes the canvas WIDE times as wide as it is high; the frame keeps that shape.
  */
-const FRAME_SIZE = 112;         // frames sent are FRAME_SIZE x FRAME_SIZE ints
-const STROKE_FRACTION = 1 / 13; // stroke width relative to canvas size (MNIST-like after 20x20 fit)
+import { allStrokes, beginStroke, clearStrokes, extendStroke, strokeCount, strokeSpans, undoStroke } from "./strokes.js";
+
+const FRAME_SIZE = 112;         // frames sent are FRAME_SIZE high (and as wide, in digit mode)
+const STROKE_FRACTION = 1 / 13; // stroke width relative to canvas height (MNIST-like after 20x20 fit)
+const WIDE = 4;                 // number mode: width / height of the canvas and of its frame
 
 const canvas = document.querySelector("#canvas");
 const ctx = canvas.getContext("2d");
@@ -16,22 +21,50 @@ frameCanvas.width = FRAME_SIZE;
 frameCanvas.height = FRAME_SIZE;
 const frameCtx = frameCanvas.getContext("2d", { willReadFrequently: true });
 
-let inked = false;         // anything drawn since the last clear?
 let activePointer = null;  // only one pointer draws at a time (ignore a second finger)
 let lastPoint = null;
+let wide = false;          // number mode: a WIDE:1 canvas
 
 /** Anything drawn since the last wipe? */
 export function hasInk() {
-  return inked;
+  return strokeCount() > 0;
 }
 
-/** Paint the surface black and forget the ink. */
-export function wipe() {
+function paintBlack() {
   ctx.save();
   ctx.fillStyle = "#000";
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   ctx.restore();
-  inked = false;
+}
+
+/** Paint the surface black and forget the ink. */
+export function wipe() {
+  paintBlack();
+  clearStrokes();
+}
+
+/** Undo the last stroke: redraw the canvas from the strokes left; false when there was none. */
+export function undoLastStroke() {
+  if (activePointer !== null) return false; // not in the middle of a stroke
+  if (!undoStroke()) return false;
+  paintBlack();
+  for (const stroke of allStrokes()) {
+    dot(stroke[0]);
+    for (let i = 1; i < stroke.length; i++) segment(stroke[i - 1], stroke[i]);
+  }
+  return true;
+}
+
+/** Switch between the square digit canvas and the wide number canvas (wipes the drawing). */
+export function setWide(on) {
+  wide = on;
+  canvas.classList.toggle("wide", on);
+  setupCanvas();
+}
+
+/** Each stroke's box as [x0, x1, y0, y1] fractions of the canvas (number mode). */
+export function strokeExtents() {
+  return strokeSpans(canvas.width, canvas.height, ctx.lineWidth);
 }
 
 /** Downsample into FRAME_SIZE^2 and return it as a PNG data URL: a string of ~2 KB instead of
@@ -39,16 +72,18 @@ export function wipe() {
  * opaque black background, so the server reads it as ink-high. A string, not a binary
  * attachment: binary Socket.IO frames stall ~40 ms on localhost (Nagle / delayed ACK). */
 export function grabFrame() {
+  const width = wide ? FRAME_SIZE * WIDE : FRAME_SIZE;
+  if (frameCanvas.width !== width) frameCanvas.width = width;
   frameCtx.imageSmoothingEnabled = true;
   frameCtx.imageSmoothingQuality = "high";
-  frameCtx.drawImage(canvas, 0, 0, FRAME_SIZE, FRAME_SIZE);
+  frameCtx.drawImage(canvas, 0, 0, width, FRAME_SIZE);
   return frameCanvas.toDataURL("image/png");
 }
 
 function setupCanvas() {
   const dpr = Math.min(window.devicePixelRatio || 1, 2);
   const size = Math.round(280 * dpr);
-  canvas.width = size;
+  canvas.width = wide ? size * WIDE : size;
   canvas.height = size;
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
@@ -89,8 +124,8 @@ export function initCanvas({ onInk, onStrokeEnd }) {
     // Capture so the stroke continues (and ends properly) when the pointer leaves the canvas.
     canvas.setPointerCapture(ev.pointerId);
     lastPoint = toCanvasPoint(ev);
+    beginStroke(lastPoint);
     dot(lastPoint); // a tap leaves a mark, like a pen
-    inked = true;
     onInk();
   });
 
@@ -103,6 +138,7 @@ export function initCanvas({ onInk, onStrokeEnd }) {
     for (const e of events.length ? events : [ev]) {
       const p = toCanvasPoint(e);
       segment(lastPoint, p);
+      extendStroke(p);
       lastPoint = p;
     }
     onInk();

@@ -9,6 +9,12 @@ let shownSeq = 0;        // seq of the newest prediction we displayed (or cleare
 let lastFrame = null;    // the PNG data URL of the last frame we sent (used for feedback)
 let lastSentAt = 0;      // performance.now() of the last send
 let sendTimer = null;    // pending throttled send
+let frameExtras = () => ({}); // more fields for each `draw` (number mode: mode and strokes)
+
+/** Fields added to every `draw` from now on, computed at send time. */
+export function setFrameExtras(fn) {
+  frameExtras = fn;
+}
 
 /** Where the live view stands (read by tests and by the feedback buttons). */
 export const state = {
@@ -36,7 +42,7 @@ export function sendNow() {
   lastSeq += 1;
   // Socket.IO buffers emits while disconnected and flushes them on reconnect; the
   // seq check on replies keeps stale ones from being shown.
-  socket.emit("draw", { image: lastFrame, seq: lastSeq });
+  socket.emit("draw", { image: lastFrame, seq: lastSeq, ...frameExtras() });
 }
 
 /** The drawing was cleared: replies still in flight for it must not reappear. */

@@ -7,14 +7,22 @@
  *   training.js  retraining: start a job and follow it
  *   train_chart.js  the accuracy-per-epoch chart
  *   models.js    the versions table and activation
+ *   strokes.js   the stroke list behind the canvas (undo, stroke extents)
+ *   undo.js      the undo button and Ctrl-Z / Cmd-Z
+ *   number.js    number mode: the wide canvas and the number answer
  * Plain ES modules served as they are: no build step.
  */
-import { initCanvas, wipe } from "./canvas.js";
+import { hasInk, initCanvas, undoLastStroke, wipe } from "./canvas.js";
+import { strokeCount } from "./strokes.js";
 import { clearFeedbackStatus, initFeedback } from "./feedback.js";
-import { forgetDrawing, initLive, resendIfUnanswered, scheduleSend, sendNow, state } from "./live.js";
+import {
+  forgetDrawing, initLive, resendIfUnanswered, scheduleSend, sendNow, setFrameExtras, state,
+} from "./live.js";
 import { loadModels } from "./models.js";
+import { initNumberMode, numberFrameFields, renderNumber } from "./number.js";
 import { connectSocket } from "./socket.js";
 import { drawChart, initTraining, resubscribe } from "./training.js";
+import { initUndo } from "./undo.js";
 import {
   buildBars, flashNotice, hideError, renderPrediction, setVersion, showError, showVersionUnknown,
 } from "./view.js";
@@ -26,8 +34,16 @@ function clearAll() {
   wipe();
   forgetDrawing();
   renderPrediction({ digit: null, probabilities: null, image28_b64: null });
+  renderNumber({ number: "", digits: [] });
   clearFeedbackStatus();
   hideError();
+}
+
+// Undo: the canvas is redrawn from the strokes left, then predicted again (or cleared).
+function undo() {
+  if (!undoLastStroke()) return;
+  if (hasInk()) sendNow();
+  else clearAll();
 }
 
 function refreshModelsIfOpen() {
@@ -47,7 +63,8 @@ initLive(socket, {
     if (msg.model_version !== undefined && msg.model_version !== null) {
       setVersion(msg.model_version);
     }
-    renderPrediction(msg);
+    if ("number" in msg) renderNumber(msg);
+    else renderPrediction(msg);
   },
   onError: (text) => showError(`Server: ${text}`),
 });
@@ -62,6 +79,9 @@ initFeedback(() => state.lastFrame);
 initTraining(socket, refreshModelsIfOpen);
 
 $("#clear").addEventListener("click", clearAll);
+initUndo(undo);
+initNumberMode(clearAll);
+setFrameExtras(numberFrameFields);
 document.addEventListener("keydown", (ev) => {
   if (ev.key !== "Escape" && ev.key !== "Backspace") return;
   const t = ev.target;
@@ -93,5 +113,6 @@ showVersionUnknown();
 window.digitflow = {
   get lastSeq() { return state.lastSeq; },
   get shownSeq() { return state.shownSeq; },
+  get strokes() { return strokeCount(); },
   socket,
 };

@@ -65,6 +65,12 @@ export function renderPrediction(msg) {
 // instead of 784 JSON numbers at every hop): paint it 1:1 into the 28x28 canvas, CSS scales
 // it up with image-rendering: pixelated.
 function drawPreview(b64) {
+  paintImage28(previewCtx, b64);
+}
+
+/** Paint a 28x28 image sent as `image28_b64` into a 28x28 canvas context (black when the
+ * string is missing or malformed). */
+export function paintImage28(context, b64) {
   let bytes = null;
   try {
     bytes = typeof b64 === "string" ? atob(b64) : null;
@@ -72,14 +78,14 @@ function drawPreview(b64) {
     bytes = null;
   }
   if (bytes !== null && bytes.length !== 28 * 28) bytes = null;
-  const imgData = previewCtx.createImageData(28, 28);
+  const imgData = context.createImageData(28, 28);
   const d = imgData.data;
   for (let p = 0; p < 28 * 28; p++) {
     const v = bytes ? bytes.charCodeAt(p) : 0;
     d[p * 4] = d[p * 4 + 1] = d[p * 4 + 2] = v;
     d[p * 4 + 3] = 255;
   }
-  previewCtx.putImageData(imgData, 0, 0);
+  context.putImageData(imgData, 0, 0);
 }
 
 /** The model version shown in the top bar (undefined keeps the current one). */

@@ -1,0 +1,327 @@
+"""Whole-number accuracy (issue 12): 4-digit numbers composed from real digits, read by the
+product's own path (`shared.segment` + `to_mnist` + `shared.classifier`, as `digitflow predict
+--number` does).
+
+Two figures: numbers composed from MNIST *test* digits (random gaps of 0-8 px at the 28x28
+scale, 10% of the neighbouring pairs touching: overlapping by 1-3 px), and numbers drawn from
+real pen strokes (pendigits) by the page's renderer on the number-mode canvas, read from the
+pixels alone (REST/CLI) and with the strokes' extents (as the live page sends them). Prints
+exact-number accuracy, per-digit accuracy, the segmentation error rate (wrong digit count),
+and saves a PNG of a sample of the misses. Seeded: the same command gives the same figures.
+
+    python bench/numbers.py                      # 1000 numbers of each kind
+    python bench/numbers.py --n 300 --seed 1
+    python bench/numbers.py --tune               # pick SPLIT_PENALTY on MNIST *train* digits
+"""
+
+# ruff: noqa: E402  (the path fix below must run before any other import)
+from __future__ import annotations
+
+import os
+import sys
+
+# Run as `python bench/numbers.py`, this folder comes first on sys.path and this file would
+# shadow the standard library's `numbers` (which numpy imports): put the repository there.
+sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's lazy import
+
+from devtools.compose import Spacing, compose_mnist, compose_mnist_centres, compose_pen
+from shared.mnist import load_mnist
+from shared.model_store import BUNDLED_DIR
+from shared.number import SPLIT_WEIGHTS, classify_mixed, number_slots, split_features
+from shared.preprocess import to_mnist
+from trainer.data.pendigits import FILE as PENDIGITS_FILE
+from trainer.data.pendigits import load_pendigits
+
+DATA = ROOT.parent / "shared" / "data"
+DIGITS_PER_NUMBER = 4
+CHUNK = 64  # numbers per forward pass
+
+
+@dataclass
+class Case:
+    """One composed number: its ink, its true digits, and the strokes' spans (pen only)."""
+
+    ink: np.ndarray
+    truth: str
+    spans: list[tuple[float, float, float, float]] | None = None
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--n", type=int, default=1000, help="numbers of each kind")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mnist", type=Path, default=DATA / "mnist")
+    p.add_argument("--pendigits", type=Path, default=DATA / "pendigits")
+    p.add_argument("--model-dir", type=Path, default=BUNDLED_DIR,
+                   help="folder with model.keras and meta.json (default: the bundled model)")
+    p.add_argument("--out", type=Path, default=ROOT / "var" / "plots")
+    p.add_argument("--live", type=int, default=0, metavar="FRAMES",
+                   help="also start a private system (Redis, a worker, the web server) and time "
+                        "FRAMES live number frames against as many single-digit frames")
+    p.add_argument("--tune", action="store_true",
+                   help="fit shared.number.SPLIT_WEIGHTS (MNIST train digits, tuning writers)")
+    return p.parse_args(argv)
+
+
+def mnist_cases(images: np.ndarray, labels: np.ndarray, n: int, rng: np.random.Generator,
+                spacing: Spacing) -> list[Case]:
+    """`n` numbers of random digits from one MNIST split."""
+    cases = []
+    for _ in range(n):
+        idx = rng.integers(0, len(labels), DIGITS_PER_NUMBER)
+        ink = compose_mnist(images[idx], spacing.draw(rng, DIGITS_PER_NUMBER - 1))
+        cases.append(Case(ink, "".join(str(int(labels[i])) for i in idx)))
+    return cases
+
+
+def writer_halves(folder: Path) -> tuple[set[int], set[int]]:
+    """The pendigits writers split in two: the first half tunes the split rule, the second
+    is what the pen figures are measured on."""
+    writers = sorted({p.writer for p in load_pendigits(folder)})
+    return set(writers[: len(writers) // 2]), set(writers[len(writers) // 2 :])
+
+
+def pen_cases(folder: Path, n: int, rng: np.random.Generator, spacing: Spacing) -> list[Case]:
+    """`n` numbers drawn from random pendigits digits of the measured writers, as the page's
+    number canvas would draw them."""
+    _, measured = writer_halves(folder)
+    pen = [p for p in load_pendigits(folder) if p.writer in measured]
+    cases = []
+    for _ in range(n):
+        idx = rng.integers(0, len(pen), DIGITS_PER_NUMBER)
+        ink, spans = compose_pen([pen[i].strokes for i in idx],
+                                 spacing.draw(rng, DIGITS_PER_NUMBER - 1), rng)
+        cases.append(Case(ink, "".join(str(pen[i].label) for i in idx), spans))
+    return cases
+
+
+def read_numbers(cases: list[Case], model, with_strokes: bool  # type: ignore[no-untyped-def]
+                 ) -> list[dict]:
+    """Each case through segmentation, to_mnist and the model (CHUNK numbers per pass)."""
+    version = model.version
+    out: list[dict] = []
+    for start in range(0, len(cases), CHUNK):
+        chunk = cases[start : start + CHUNK]
+        out += classify_mixed(
+            chunk, lambda _: True, lambda _: None,
+            lambda c: number_slots(c.ink, c.spans if with_strokes else None),
+            lambda d: (model.predict(d), version), version)
+    return out
+
+
+def score(cases: list[Case], answers: list[dict]) -> dict[str, float]:
+    """Exact-number accuracy, per-digit accuracy (numbers with the right count), and the
+    segmentation error rate (wrong digit count)."""
+    exact = seg_wrong = digits_right = digits_seen = 0
+    for case, ans in zip(cases, answers, strict=True):
+        got = ans.get("number", "")
+        exact += got == case.truth
+        if len(got) != len(case.truth):
+            seg_wrong += 1
+            continue
+        digits_seen += len(got)
+        digits_right += sum(a == b for a, b in zip(got, case.truth, strict=True))
+    n = len(cases)
+    return {"exact": exact / n, "per_digit": digits_right / max(digits_seen, 1),
+            "segmentation_errors": seg_wrong / n, "n": n}
+
+
+def report(title: str, figures: dict[str, float], seconds: float) -> None:
+    """Print one block of figures."""
+    print(f"{title}:")
+    print(f"  exact-number accuracy  {figures['exact']:.2%}  ({figures['n']} numbers)")
+    print(f"  per-digit accuracy     {figures['per_digit']:.2%}  (numbers with the right count)")
+    print(f"  segmentation errors    {figures['segmentation_errors']:.2%}  (wrong digit count)")
+    print(f"  time                   {seconds:.1f} s ({seconds / figures['n'] * 1000:.1f} ms "
+          "per number, this machine, shared)")
+
+
+def save_misses(cases: list[Case], answers: list[dict], path: Path, limit: int = 24) -> Path | None:
+    """A PNG of up to `limit` misses, titled true -> read."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    misses = [(c, a) for c, a in zip(cases, answers, strict=True)
+              if a.get("number") != c.truth][:limit]
+    if not misses:
+        return None
+    cols = 3
+    rows = (len(misses) + cols - 1) // cols
+    fig = Figure(figsize=(4 * cols, 1.3 * rows))
+    for k, (case, ans) in enumerate(misses):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        ax.imshow(case.ink, cmap="gray", aspect="equal")
+        ax.set_title(f"{case.truth} -> {ans.get('number', ans.get('error'))}", fontsize=9)
+        ax.axis("off")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    return path
+
+
+def slot_features(cases: list[tuple[np.ndarray, list[float]]], model  # type: ignore[no-untyped-def]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(features, is two digits) of every place that can be read whole or cut, with the truth
+    from where the composed digits' centres fall."""
+    feats, truth = [], []
+    for ink, centres in cases:
+        for slot in number_slots(ink):
+            whole = [r for r in slot.readings if len(r) == 1]
+            cuts = [(r, c) for r, c in zip(slot.readings, slot.cut_ink, strict=True)
+                    if len(r) == 2]
+            inside = sum(slot.columns[0] <= c < slot.columns[1] for c in centres)
+            if not whole or not cuts or inside not in (1, 2):
+                continue
+            digits = np.stack([to_mnist(c) for r in [whole[0], *(r for r, _ in cuts)]
+                               for c in r])
+            # rounded as prediction_dict rounds them, so the fit sees what serving sees
+            top = np.log(np.maximum(np.round(model.predict(digits).max(axis=1), 6), 1e-9))
+            best = max(range(len(cuts)), key=lambda k: top[1 + 2 * k] + top[2 + 2 * k])
+            feats.append(split_features(slot, float(top[0]),
+                                        float(top[1 + 2 * best] + top[2 + 2 * best]),
+                                        cuts[best][1]))
+            truth.append(inside == 2)
+    return np.array(feats), np.array(truth, np.float64)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
+    """Weights of a logistic regression (Newton's method, a little L2 for stability)."""
+    w = np.zeros(x.shape[1])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-x @ w))
+        grad = x.T @ (p - y) + l2 * w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(x.shape[1])
+        w -= np.linalg.solve(hess, grad)
+    return w
+
+
+def tune(args: argparse.Namespace, model) -> None:  # type: ignore[no-untyped-def]
+    """Fit SPLIT_WEIGHTS on numbers of MNIST *train* digits (the pixel-only path's domain;
+    never the test digits), and show how it does on pen numbers of the tuning writers (never
+    the writers the figures are measured on)."""
+    rng = np.random.default_rng(args.seed + 1000)
+    spacing = Spacing()
+    train = load_mnist("train", args.mnist)
+    cases = []
+    for _ in range(args.n):
+        idx = rng.integers(0, len(train.labels), DIGITS_PER_NUMBER)
+        cases.append(compose_mnist_centres(train.images[idx],
+                                           spacing.draw(rng, DIGITS_PER_NUMBER - 1)))
+    tuning, _ = writer_halves(args.pendigits)
+    pen = [p for p in load_pendigits(args.pendigits) if p.writer in tuning]
+    for _ in range(args.n):
+        idx = rng.integers(0, len(pen), DIGITS_PER_NUMBER)
+        ink, _, centres = compose_pen([pen[i].strokes for i in idx],
+                                      spacing.draw(rng, DIGITS_PER_NUMBER - 1), rng,
+                                      with_centres=True)
+        cases.append((ink, centres))
+    x, y = slot_features(cases[: args.n], model)
+    w = fit_logistic(x, y)
+    print(f"fitted on {len(y)} places that can be read whole or cut ({int(y.sum())} are two "
+          f"digits) in {args.n} numbers of MNIST *train* digits")
+    print(f"SPLIT_WEIGHTS = ({', '.join(f'{v:.3f}' for v in w)})")
+    print(f"places decided right: MNIST train {((x @ w > 0) == (y > 0)).mean():.2%}", end="")
+    px, py = slot_features(cases[args.n :], model)
+    print(f", pen (writers {min(tuning)}-{max(tuning)}, pixels only, not fitted on) "
+          f"{((px @ w > 0) == (py > 0)).mean():.2%}")
+
+
+def live_latency(cases: list[Case], digits: np.ndarray, frames: int) -> None:
+    """Round trips of number frames and single-digit frames through the running system,
+    interleaved in one run (a Socket.IO client, the web, Redis, a worker and back)."""
+    from devtools.sio import RecordingClient
+    from devtools.stack import running_system
+
+    def png_url(ink: np.ndarray) -> str:
+        """A frame as the page sends it: a PNG data URL, white ink on black."""
+        import base64
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.fromarray(np.clip(np.rint(ink), 0, 255).astype(np.uint8)).save(buf, "PNG")
+        return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+    timings: dict[str, list[float]] = {"digit": [], "number": []}
+    with running_system(workers=1) as stack:
+        client = RecordingClient(stack.url)
+        try:
+            for seq in range(1, 2 * frames + 11):
+                kind = "number" if seq % 2 else "digit"
+                if kind == "number":
+                    case = cases[seq % len(cases)]
+                    frame = {"image": png_url(case.ink), "mode": "number",
+                             "strokes": [list(b) for b in case.spans or []]}
+                else:  # the page's single-digit frame is 112x112
+                    frame = {"image": png_url(np.kron(digits[seq % len(digits)],
+                                                      np.ones((4, 4))))}
+                started = time.perf_counter()
+                client.sio.emit("draw", {**frame, "seq": seq})
+                client.wait_for("prediction", lambda d, s=seq: d["seq"] == s, timeout=30)
+                if seq > 10:  # the first frames warm the path up
+                    timings[kind].append((time.perf_counter() - started) * 1000)
+        finally:
+            client.close()
+    med = {k: float(np.median(v)) for k, v in timings.items()}
+    p90 = {k: float(np.percentile(v, 90)) for k, v in timings.items()}
+    print(f"live round trip, one client, {frames} frames of each kind, interleaved:")
+    print(f"  single digit (112x112 PNG)         p50 {med['digit']:.1f} ms, "
+          f"p90 {p90['digit']:.1f} ms")
+    print(f"  4-digit number (112x448 PNG, strokes) p50 {med['number']:.1f} ms, "
+          f"p90 {p90['number']:.1f} ms  ({med['number'] / med['digit']:.2f}x the digit)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Compose, read and score both kinds of numbers."""
+    args = parse_args(argv)
+    from shared.classifier import Classifier
+
+    model = Classifier(args.model_dir)
+    print(f"model: {args.model_dir} (version {model.version}); seed {args.seed}; "
+          f"split weights {SPLIT_WEIGHTS}")
+    if args.tune:
+        tune(args, model)
+        return 0
+    spacing = Spacing()
+    rng = np.random.default_rng(args.seed)
+    test = load_mnist("test", args.mnist)
+    runs = [("MNIST test digits", mnist_cases(test.images, test.labels, args.n, rng, spacing),
+             False, "numbers-misses-mnist.png")]
+    pen_file = args.pendigits / PENDIGITS_FILE
+    _, measured = writer_halves(args.pendigits)
+    pens = pen_cases(args.pendigits, args.n, rng, spacing)
+    who = f"{pen_file}, writers {min(measured)}-{max(measured)}"
+    runs += [(f"pen strokes from {who}, pixels only (REST, CLI)", pens, False,
+              "numbers-misses-pen.png"),
+             (f"pen strokes from {who}, with the strokes' extents (live page)", pens,
+              True, "numbers-misses-pen-strokes.png")]
+    print(f"composition: {DIGITS_PER_NUMBER} digits, gaps 0-{spacing.max_gap} px at the "
+          f"28x28 scale, {spacing.touch_share:.0%} of pairs touching (overlap 1-"
+          f"{spacing.max_touch} px)")
+    for title, cases, with_strokes, png in runs:
+        started = time.perf_counter()
+        answers = read_numbers(cases, model, with_strokes)
+        report(title, score(cases, answers), time.perf_counter() - started)
+        saved = save_misses(cases, answers, args.out / png)
+        if saved:
+            print(f"  misses                 {saved}")
+    if args.live:
+        live_latency(pens, test.images[:100], args.live)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
