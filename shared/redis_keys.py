@@ -48,3 +48,16 @@ def batch_pending(batch_id: str) -> str:
 def train_job(job_id: str) -> str:
     """A training job's status, progress and history (JSON)."""
     return f"{PREFIX}:train:{job_id}"
+RECENT_BATCHES = f"{PREFIX}:recent:batches"  # newest batch ids first, capped (operator view)
+RECENT_TRAIN_JOBS = f"{PREFIX}:recent:train_jobs"  # newest training job ids first, capped
+RECENT_CAP = 20
+
+
+def answer_latency(process: str) -> str:
+    """One web process's ring buffer of recent live answer latencies (operator view)."""
+    return f"{PREFIX}:ops:latency:{process}"
+
+
+def answer_latency_pattern() -> str:
+    """A SCAN pattern matching every web process's latency ring buffer."""
+    return answer_latency("*")

@@ -7,12 +7,14 @@
  *   training.js  retraining: start a job and follow it
  *   train_chart.js  the accuracy-per-epoch chart
  *   models.js    the versions table and activation
+ *   ops.js       the operator's view: workers, queues, live latency, recent work
  * Plain ES modules served as they are: no build step.
  */
 import { initCanvas, wipe } from "./canvas.js";
 import { clearFeedbackStatus, initFeedback } from "./feedback.js";
 import { forgetDrawing, initLive, resendIfUnanswered, scheduleSend, sendNow, state } from "./live.js";
 import { loadModels } from "./models.js";
+import { drawLatency, startOps, stopOps } from "./ops.js";
 import { connectSocket } from "./socket.js";
 import { drawChart, initTraining, resubscribe } from "./training.js";
 import {
@@ -75,6 +77,10 @@ admin.addEventListener("toggle", () => {
   if (admin.open) {
     loadModels();
     drawChart(); // the canvas had no layout size while the <details> was closed
+    drawLatency();
+    startOps();
+  } else {
+    stopOps();
   }
 });
 $("#models-refresh").addEventListener("click", loadModels);
