@@ -149,6 +149,9 @@ def _worker_env(index: int, metrics_base: int) -> dict[str, str]:
     return {"WORKER_METRICS_PORT": str(metrics_base + index - 1)} if metrics_base else {}
 
 
+FLOWER_USER = "admin"
+
+
 def flower_argv(port: int) -> list[str]:
     """Flower on loopback, on the broker of the app `cli.flower_app` builds from Settings (the
     Redis password stays in the environment, out of `ps`)."""
@@ -156,8 +159,14 @@ def flower_argv(port: int) -> list[str]:
             "--address=127.0.0.1", f"--port={port}"]
 
 
+def flower_env(admin_token: str) -> dict[str, str]:
+    """Flower's UI and API behind basic auth (user `admin`, the admin token as password),
+    passed in the environment (Flower reads FLOWER_* options), never on the command line."""
+    return {"FLOWER_BASIC_AUTH": f"{FLOWER_USER}:{admin_token}"}
+
+
 def _plan(port: int, workers: int, host: str, flower_port: int | None = None,
-          metrics_base: int = 0) -> list[Child]:
+          metrics_base: int = 0, admin_token: str = "") -> list[Child]:
     """The role processes to run, in start order (Flower last, when asked for)."""
     base = [sys.executable, "-m", "cli.main"]
     children = [
@@ -168,7 +177,7 @@ def _plan(port: int, workers: int, host: str, flower_port: int | None = None,
     children.append(Child("trainer", [*base, "trainer"]))
     children.append(Child("web", [*base, "web", "--port", str(port), "--host", host]))
     if flower_port:
-        children.append(Child("flower", flower_argv(flower_port)))
+        children.append(Child("flower", flower_argv(flower_port), env=flower_env(admin_token)))
     return children
 
 
@@ -182,7 +191,8 @@ def _announce_monitoring(children: list[Child], host: str, port: int,
     log.info("web metrics: http://%s:%d/metrics (Authorization: Bearer $ADMIN_TOKEN)",
              _display_host(host), port)
     if flower_port:
-        log.info("Flower: http://127.0.0.1:%d", flower_port)
+        log.info("Flower: http://127.0.0.1:%d (user %s, password: the admin token)",
+                 flower_port, FLOWER_USER)
 
 
 @dataclass
@@ -442,7 +452,8 @@ def run_up(port: int, workers: int, host: str, flower: bool = False) -> int:
     redis_server: RedisServer | None = None
     settings = get_settings()
     flower_port = settings.flower_port if flower else None
-    children = _plan(port, workers, host, flower_port, settings.worker_metrics_port)
+    children = _plan(port, workers, host, flower_port, settings.worker_metrics_port,
+                     settings.admin_token)
     pump = OutputPump(max(len(c.name) for c in children))
     code = 0
     try:

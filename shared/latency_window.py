@@ -2,98 +2,108 @@
 
 Prometheus histograms answer "p99 over the last minute" only with a Prometheus server; the
 operator view must work without one, and every web process must see the whole system. So
-each web process keeps a small ring buffer in Redis (a list of "time latency" strings, capped
-at `cap` entries, expiring when the process stops writing), filled from a local buffer at most
-once a second (one pipelined round trip, never one per frame). A reader merges every
-process's list and keeps the last `window_s` seconds. At more than `cap` answers a minute per
-process the window is shorter than a minute: it holds the newest `cap`.
+every web process adds its answers to one small histogram per 5-second slot in Redis (a hash:
+bucket -> count, log-spaced buckets 10% apart, so a percentile is read within ~5%), from a
+local tally flushed at most once a second (one pipelined round trip, never one per frame).
+Memory is bounded by the buckets and slots, not by the traffic: about 12 slots of at most
+~120 fields, each slot expiring two minutes after its last write; the whole minute is always
+covered, at any load. Reading is 12 HGETALLs in one round trip.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
-from collections.abc import Iterable
+from collections import Counter
 
-import numpy as np
 import redis
 
-from shared.redis_keys import answer_latency, answer_latency_pattern
+from shared.redis_keys import answer_latency_slot
 
 FLUSH_EVERY_S = 1.0
-CAP = 10_000  # entries per web process (about 100 answers/s for a minute)
-TTL_S = 120  # a stopped process's buffer disappears after this
+SLOT_S = 5  # one histogram per 5 s: the chart's resolution
+SLOT_TTL_S = 120
+MIN_MS = 0.5  # bucket 0 holds everything up to 0.5 ms
+RATIO = 1.1  # each bucket's upper edge is 10% above the previous one's
+MAX_BUCKET = math.ceil(math.log(120_000 / MIN_MS, RATIO))  # 2 minutes and above
+
+
+def bucket_of(ms: float) -> int:
+    """The histogram bucket of a latency in ms."""
+    if ms <= MIN_MS:
+        return 0
+    return min(math.ceil(math.log(ms / MIN_MS, RATIO)), MAX_BUCKET)
+
+
+def bucket_ms(bucket: int) -> float:
+    """A bucket's representative latency: the geometric middle of its edges."""
+    return MIN_MS if bucket == 0 else MIN_MS * RATIO ** (bucket - 0.5)
 
 
 class LatencyWindow:
-    """One web process's writer: `add` is cheap (a list append); `flush` writes to Redis."""
+    """One web process's writer: `add` is a dict increment; `flush` writes to Redis."""
 
-    def __init__(self, r: redis.Redis, process: str, cap: int = CAP, ttl_s: int = TTL_S) -> None:
+    def __init__(self, r: redis.Redis) -> None:
         self.redis = r
-        self.key = answer_latency(process)
-        self.cap, self.ttl_s = cap, ttl_s
-        self._pending: list[str] = []
+        self._pending: Counter[tuple[int, int]] = Counter()  # (slot, bucket) -> answers
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
 
     def add(self, latency_s: float, now: float | None = None) -> bool:
-        """Record one answer's latency; True when a flush is due (the caller spawns it)."""
+        """Tally one answer's latency; True when a flush is due (the caller spawns it)."""
+        slot = int((now or time.time()) // SLOT_S)
         with self._lock:
-            self._pending.append(f"{now or time.time():.3f} {latency_s * 1000:.2f}")
+            self._pending[slot, bucket_of(latency_s * 1000)] += 1
             due = time.monotonic() - self._last_flush >= FLUSH_EVERY_S
             if due:
                 self._last_flush = time.monotonic()
             return due
 
     def flush(self) -> None:
-        """Append the pending samples to this process's capped list (one round trip)."""
+        """Add the tally to the shared slot histograms (one round trip)."""
         with self._lock:
-            pending, self._pending = self._pending[-self.cap:], []
+            pending, self._pending = self._pending, Counter()
         if not pending:
             return
         pipe = self.redis.pipeline(transaction=False)
-        pipe.rpush(self.key, *pending)
-        pipe.ltrim(self.key, -self.cap, -1)
-        pipe.expire(self.key, self.ttl_s)
+        for (slot, bucket), n in pending.items():
+            pipe.hincrby(answer_latency_slot(slot), str(bucket), n)
+        for slot in {slot for slot, _ in pending}:
+            pipe.expire(answer_latency_slot(slot), SLOT_TTL_S)
         pipe.execute()
 
 
-def read_samples(r: redis.Redis, since: float) -> list[tuple[float, float]]:
-    """(time, latency ms) of every web process's answers after `since` (Unix time)."""
-    keys = list(r.scan_iter(answer_latency_pattern(), count=100))
-    if not keys:
-        return []
+def read_slots(r: redis.Redis, now: float, window_s: float = 60.0) -> list[tuple[float, Counter]]:
+    """(slot end time, bucket -> answers) for each slot of the window, oldest first."""
+    last = int(now // SLOT_S)
+    slots = list(range(last - int(window_s // SLOT_S) + 1, last + 1))
     pipe = r.pipeline(transaction=False)
-    for key in keys:
-        pipe.lrange(key, 0, -1)
-    samples = []
-    for entries in pipe.execute():
-        for raw in entries:
-            t, ms = raw.split()
-            if float(t) >= since:
-                samples.append((float(t), float(ms)))
-    return samples
+    for slot in slots:
+        pipe.hgetall(answer_latency_slot(slot))
+    return [((slot + 1) * SLOT_S, Counter({int(b): int(n) for b, n in raw.items()}))
+            for slot, raw in zip(slots, pipe.execute(), strict=True)]
 
 
-def _percentiles(values: Iterable[float]) -> dict[str, float | int | None]:
-    arr = np.fromiter(values, dtype=float)
-    if not arr.size:
+def percentiles(hist: Counter) -> dict[str, float | int | None]:
+    """Answer count, p50 and p99 (ms) of one histogram."""
+    total = sum(hist.values())
+    if not total:
         return {"count": 0, "p50_ms": None, "p99_ms": None}
-    p50, p99 = np.percentile(arr, [50, 99])
-    return {"count": int(arr.size), "p50_ms": round(float(p50), 2),
-            "p99_ms": round(float(p99), 2)}
+    found: dict[str, float] = {}
+    seen = 0
+    for bucket in sorted(hist):
+        seen += hist[bucket]
+        for name, q in (("p50_ms", 0.5), ("p99_ms", 0.99)):
+            if name not in found and seen >= q * total:
+                found[name] = round(bucket_ms(bucket), 2)
+    return {"count": total, **found}
 
 
-def summarize(samples: list[tuple[float, float]], now: float, window_s: float = 60.0,
-              bucket_s: float = 5.0) -> dict[str, object]:
-    """p50/p99 over the window, and per `bucket_s` slice of it (oldest first) for a chart."""
-    start = now - window_s
-    recent = [(t, ms) for t, ms in samples if t >= start]
-    n_buckets = int(window_s // bucket_s)
-    buckets: list[list[float]] = [[] for _ in range(n_buckets)]
-    for t, ms in recent:
-        buckets[min(int((t - start) // bucket_s), n_buckets - 1)].append(ms)
-    series = [{"t": round(start + (i + 1) * bucket_s, 3), **_percentiles(b)}
-              for i, b in enumerate(buckets)]
-    return {"window_s": window_s, "bucket_s": bucket_s, **_percentiles(ms for _, ms in recent),
-            "series": series}
+def summarize(slots: list[tuple[float, Counter]], window_s: float = 60.0) -> dict[str, object]:
+    """p50/p99 over the window, and per slot (oldest first) for the chart."""
+    whole: Counter = Counter()
+    for _, hist in slots:
+        whole.update(hist)
+    return {"window_s": window_s, "slot_s": SLOT_S, **percentiles(whole),
+            "series": [{"t": t, **percentiles(hist)} for t, hist in slots]}

@@ -22,17 +22,15 @@ def priority_keys(queue: str) -> list[str]:
     return [f"{queue}{Channel.sep}{step}" if step else queue for step in Channel.priority_steps]
 
 
-def queue_depths(r: redis.Redis, queues: tuple[str, ...] = QUEUES) -> dict[str, int]:
-    """Waiting messages per queue (all priority steps summed), in one round trip."""
+def queue_state(r: redis.Redis, queues: tuple[str, ...] = QUEUES) -> tuple[dict[str, int], int]:
+    """Waiting messages per queue (all priority steps summed) and the messages taken but not
+    yet acknowledged (all queues together), in one round trip."""
     pipe = r.pipeline(transaction=False)
     for queue in queues:
         for key in priority_keys(queue):
             pipe.llen(key)
-    lengths = iter(pipe.execute())
+    pipe.hlen(Channel.unacked_key)
+    *lengths, taken = pipe.execute()
     steps = len(Channel.priority_steps)
-    return {queue: sum(next(lengths) for _ in range(steps)) for queue in queues}
-
-
-def unacked(r: redis.Redis) -> int:
-    """Messages taken by workers and not yet acknowledged (all queues together)."""
-    return int(r.hlen(Channel.unacked_key))
+    depths = {q: sum(lengths[i * steps:(i + 1) * steps]) for i, q in enumerate(queues)}
+    return depths, int(taken)

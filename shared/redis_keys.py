@@ -53,11 +53,6 @@ RECENT_TRAIN_JOBS = f"{PREFIX}:recent:train_jobs"  # newest training job ids fir
 RECENT_CAP = 20
 
 
-def answer_latency(process: str) -> str:
-    """One web process's ring buffer of recent live answer latencies (operator view)."""
-    return f"{PREFIX}:ops:latency:{process}"
-
-
-def answer_latency_pattern() -> str:
-    """A SCAN pattern matching every web process's latency ring buffer."""
-    return answer_latency("*")
+def answer_latency_slot(slot: int) -> str:
+    """Live answer latencies of one 5-second slot, as a histogram every web process adds to."""
+    return f"{PREFIX}:ops:latency:{slot}"

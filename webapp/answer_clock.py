@@ -9,8 +9,6 @@ process holding the client knows its arrival time, so each answer is counted onc
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -63,5 +61,5 @@ class AnswerClock:
 
 
 def process_answer_clock(r: redis.Redis, spawn: Callable[..., Any]) -> AnswerClock:
-    """The clock of this web process, writing its latency window under host:pid."""
-    return AnswerClock(LatencyWindow(r, f"{socket.gethostname()}:{os.getpid()}"), spawn)
+    """The clock of this web process, adding to the shared latency window in Redis."""
+    return AnswerClock(LatencyWindow(r), spawn)

@@ -27,7 +27,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from shared.queue_depth import queue_depths, unacked
+from shared.queue_depth import QUEUES, queue_state
 from webapp.auth import require_admin
 
 # Latency buckets (s): live answers take a few ms alone and seconds under overload.
@@ -48,6 +48,20 @@ REST_LATENCY = Histogram("digitflow_web_request_latency_seconds",
 RATE_LIMITED = Counter("digitflow_web_rate_limited", "Requests and socket events refused by "
                        "a quota", ["kind"])
 
+RATE_LIMIT_KINDS = ("http", "connect", "draw")
+for _kind in RATE_LIMIT_KINDS:
+    RATE_LIMITED.labels(_kind)  # at 0 from the start, so rate() and alerts see them
+
+# What a scrape of a web process must show (bench/metrics_scrape.py, tests/webapp/test_metrics.py)
+SERIES = (
+    "digitflow_web_connections", "digitflow_web_frames_received_total",
+    "digitflow_web_frames_coalesced_total", "digitflow_web_frames_answered_total",
+    "digitflow_web_answer_latency_seconds_bucket", "digitflow_web_answer_latency_seconds_count",
+    "digitflow_web_request_latency_seconds_bucket",
+    *(f'digitflow_web_rate_limited_total{{kind="{k}"}}' for k in RATE_LIMIT_KINDS),
+    *(f'digitflow_queue_depth{{queue="{q}"}}' for q in QUEUES), "digitflow_queue_unacked",
+)
+
 bp = Blueprint("metrics", __name__)
 QUEUE_REGISTRY = "digitflow_queue_registry"
 
@@ -61,11 +75,12 @@ class QueueDepthCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily("digitflow_queue_depth", "Messages waiting in a Celery "
                                   "queue (all priority steps)", labels=["queue"])
-        for queue, n in queue_depths(self.redis).items():
+        depths, taken = queue_state(self.redis)
+        for queue, n in depths.items():
             depth.add_metric([queue], n)
         yield depth
         yield GaugeMetricFamily("digitflow_queue_unacked", "Messages taken by workers, not yet "
-                                "acknowledged", value=unacked(self.redis))
+                                "acknowledged", value=taken)
 
 
 @bp.get("/metrics")

@@ -2,8 +2,8 @@
 
 Any web process answers for all of them: workers are read from their heartbeat records
 (worker/heartbeat.py: version, items/s, when last checked), queue depths from kombu's lists,
-live answer latency from every web process's ring buffer (shared/latency_window.py), and the
-newest batches and training jobs from their capped recent lists. Admin token only: it names
+live answer latency from the histograms every web process adds to (shared/latency_window.py),
+and the newest batches and training jobs from their capped recent lists. Admin token only: it names
 workers and batch ids. The page's admin panel polls it every few seconds (static/draw/ops.js).
 """
 
@@ -17,8 +17,8 @@ import redis
 from flask import Blueprint, jsonify
 
 from shared.batches import recent_batches
-from shared.latency_window import read_samples, summarize
-from shared.queue_depth import queue_depths, unacked
+from shared.latency_window import read_slots, summarize
+from shared.queue_depth import queue_state
 from shared.redis_keys import worker_heartbeat, worker_heartbeat_pattern
 from shared.train_jobs import recent_jobs
 from webapp.auth import require_admin
@@ -26,7 +26,6 @@ from webapp.services import redis_client
 
 bp = Blueprint("ops", __name__)
 LATENCY_WINDOW_S = 60.0
-LATENCY_BUCKET_S = 5.0
 
 
 def workers(r: redis.Redis, now: float) -> list[dict[str, Any]]:
@@ -53,8 +52,8 @@ def status():  # type: ignore[no-untyped-def]
     require_admin()
     r = redis_client()
     now = time.time()
-    latency = summarize(read_samples(r, now - LATENCY_WINDOW_S), now, LATENCY_WINDOW_S,
-                        LATENCY_BUCKET_S)
-    return jsonify(time=now, workers=workers(r, now), queues=queue_depths(r),
-                   unacked=unacked(r), latency=latency, batches=recent_batches(r),
+    latency = summarize(read_slots(r, now, LATENCY_WINDOW_S), LATENCY_WINDOW_S)
+    depths, taken = queue_state(r)
+    return jsonify(time=now, workers=workers(r, now), queues=depths, unacked=taken,
+                   latency=latency, batches=recent_batches(r),
                    train_jobs=recent_jobs(r))

@@ -33,6 +33,15 @@ PREPROCESS_SECONDS = Histogram("digitflow_worker_preprocess_seconds",
 ERRORS = Counter("digitflow_worker_errors", "Failures by kind: invalid_input (an item refused), "
                  "forward_pass (a pass failed), task (a task raised)", ["kind"])
 MODEL_VERSION = Gauge("digitflow_worker_model_version", "Model version served (-1: none yet)")
+ERROR_KINDS = ("invalid_input", "forward_pass", "task")
+
+# What a scrape of a worker must show (bench/metrics_scrape.py, tests/worker/test_metrics.py)
+SERIES = (
+    "digitflow_worker_forward_passes_total", "digitflow_worker_items_total",
+    "digitflow_worker_batch_size_bucket", "digitflow_worker_model_seconds_bucket",
+    "digitflow_worker_preprocess_seconds_bucket", "digitflow_worker_model_version",
+    *(f'digitflow_worker_errors_total{{kind="{k}"}}' for k in ERROR_KINDS),
+)
 
 
 def record_pass(rows: int) -> None:
@@ -48,7 +57,7 @@ def _count_task_failure(**_: object) -> None:
 
 def start_metrics(host: str, port: int, version: Callable[[], int | None]) -> bool:
     """Serve /metrics on host:port (0 = off) and report the served version; True if serving."""
-    for kind in ("invalid_input", "forward_pass", "task"):
+    for kind in ERROR_KINDS:
         ERRORS.labels(kind)  # present from the start at 0, so rate() and alerts see them
     MODEL_VERSION.set_function(lambda: -1 if (v := version()) is None else v)
     task_failure.connect(_count_task_failure, weak=False)
