@@ -33,6 +33,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
                       expires_s=settings.live_task_expires_s,
                       spawn=socketio.start_background_task,
                       clock=process_answer_clock(services.redis, socketio.start_background_task))
+    app.extensions["digitflow_live"] = live
     bind_socketio(app, socketio, settings, live, services.message_queue)
     register_handlers(socketio, live, services.store, settings,
                       ConnectionCap(settings.max_connections_per_address))

@@ -60,7 +60,7 @@ def start_metrics(host: str, port: int, version: Callable[[], int | None]) -> bo
     for kind in ERROR_KINDS:
         ERRORS.labels(kind)  # present from the start at 0, so rate() and alerts see them
     MODEL_VERSION.set_function(lambda: -1 if (v := version()) is None else v)
-    task_failure.connect(_count_task_failure, weak=False)
+    task_failure.connect(_count_task_failure, weak=False, dispatch_uid="digitflow-metrics")
     if not port:
         return False
     try:
