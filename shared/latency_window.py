@@ -4,7 +4,8 @@ Prometheus histograms answer "p99 over the last minute" only with a Prometheus s
 operator view must work without one, and every web process must see the whole system. So
 every web process adds its answers to one small histogram per 5-second slot in Redis (a hash:
 bucket -> count, log-spaced buckets 10% apart, so a percentile is read within ~5%), from a
-local tally flushed at most once a second (one pipelined round trip, never one per frame).
+local tally written one second after its first answer (one pipelined round trip a second at
+most, never one per frame, and no answer left unwritten when the traffic stops).
 Memory is bounded by the buckets and slots, not by the traffic: about 12 slots of at most
 ~120 fields, each slot expiring two minutes after its last write; the whole minute is always
 covered, at any load. Reading is 12 HGETALLs in one round trip.
@@ -48,22 +49,27 @@ class LatencyWindow:
         self.redis = r
         self._pending: Counter[tuple[int, int]] = Counter()  # (slot, bucket) -> answers
         self._lock = threading.Lock()
-        self._last_flush = time.monotonic()
+        self._scheduled = False  # a flush_soon is on its way
 
     def add(self, latency_s: float, now: float | None = None) -> bool:
-        """Tally one answer's latency; True when a flush is due (the caller spawns it)."""
+        """Tally one answer's latency. True for the first one since the last flush: the caller
+        then spawns `flush_soon`, which writes this second's tally in one go."""
         slot = int((now or time.time()) // SLOT_S)
         with self._lock:
             self._pending[slot, bucket_of(latency_s * 1000)] += 1
-            due = time.monotonic() - self._last_flush >= FLUSH_EVERY_S
-            if due:
-                self._last_flush = time.monotonic()
-            return due
+            first, self._scheduled = not self._scheduled, True
+            return first
+
+    def flush_soon(self) -> None:
+        """Wait FLUSH_EVERY_S (gathering answers), then flush: the tail is never left behind."""
+        time.sleep(FLUSH_EVERY_S)
+        self.flush()
 
     def flush(self) -> None:
         """Add the tally to the shared slot histograms (one round trip)."""
         with self._lock:
             pending, self._pending = self._pending, Counter()
+            self._scheduled = False
         if not pending:
             return
         pipe = self.redis.pipeline(transaction=False)

@@ -46,11 +46,11 @@ class AnswerClock:
         FRAMES_ANSWERED.inc()
         ANSWER_LATENCY.observe(latency)
         if self.window is not None and self.window.add(latency):
-            self.spawn(self._flush)  # at most once a second, off the relay greenlet
+            self.spawn(self._flush_soon)  # at most once a second, off the relay greenlet
 
-    def _flush(self) -> None:
+    def _flush_soon(self) -> None:
         try:
-            self.window.flush()  # type: ignore[union-attr]
+            self.window.flush_soon()  # type: ignore[union-attr]
         except Exception as exc:  # Redis away: the chart misses a second, nothing else
             log.warning("could not write the latency window: %s", exc)
 

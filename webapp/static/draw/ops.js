@@ -67,8 +67,10 @@ function render(body) {
   ]), "No worker is consuming the queue.", 4);
 
   const queues = body.queues || {};
-  $("#ops-queues").textContent = Object.keys(queues)
-    .map((q) => `${q} ${queues[q]}`).concat(`taken ${body.unacked ?? "–"}`).join(" · ");
+  const order = ["live", "batch", "training"].filter((q) => q in queues)
+    .concat(Object.keys(queues).filter((q) => !["live", "batch", "training"].includes(q)));
+  $("#ops-queues").textContent = order.map((q) => `${q} ${queues[q]}`)
+    .concat(`being worked on ${body.unacked ?? "–"}`).join(" · ");
 
   const lat = body.latency || {};
   $("#ops-latency-text").textContent = lat.count
@@ -98,7 +100,7 @@ export function drawLatency() {
   const c = chart.getContext("2d");
   c.setTransform(dpr, 0, 0, dpr, 0, 0);
   c.clearRect(0, 0, cssW, cssH);
-  const pad = { l: 48, r: 10, t: 10, b: 22 };
+  const pad = { l: 52, r: 10, t: 10, b: 22 };
   const w = cssW - pad.l - pad.r;
   const h = cssH - pad.t - pad.b;
   const peak = Math.max(1, ...series.map((s) => s.p99_ms || 0));
@@ -116,7 +118,7 @@ export function drawLatency() {
   for (let k = 0; k <= 4; k++) {
     const v = (yMax * k) / 4;
     c.beginPath(); c.moveTo(pad.l, yOf(v)); c.lineTo(pad.l + w, yOf(v)); c.stroke();
-    c.fillText(`${Math.round(v)} ms`, pad.l - 4, yOf(v));
+    c.fillText(v >= 1000 ? `${+(v / 1000).toFixed(2)} s` : `${+v.toFixed(1)} ms`, pad.l - 4, yOf(v));
   }
   c.textAlign = "center";
   c.textBaseline = "top";
