@@ -5,7 +5,8 @@ the web server), drives traffic while scraping (--drawers Socket.IO clients draw
 frames/s, REST predictions, a small batch, one bad frame), and scrapes the web's `/metrics`
 (admin token) and every worker's metrics port --scrapes times each, as Prometheus would.
 It prints the scrape time p50/p99 per target (the issue's target: <= 50 ms), the operator
-status endpoint's p50/p99, and which expected series are present (all must be).
+status endpoint's and `/healthz`'s (a baseline: what any request costs on the machine at that
+moment) p50/p99, and which expected series are present (all must be).
 
     python bench/metrics_scrape.py
     python bench/metrics_scrape.py --workers 2 --drawers 10 --scrapes 200
@@ -133,6 +134,8 @@ def main() -> int:
             results[f"worker m{i} :{port}/metrics"] = time_scrapes(
                 f"http://127.0.0.1:{port}/metrics", args.scrapes)
         status_times, _ = time_scrapes(f"{stack.url}/api/admin/status", args.scrapes, AUTH)
+        # the baseline: the web's cheapest endpoint (one Redis PING and SCAN), same conditions
+        health_times, _ = time_scrapes(f"{stack.url}/healthz", args.scrapes)
         stop.set()
         for t in drawers:
             t.join()
@@ -145,6 +148,7 @@ def main() -> int:
     for name, (times, _) in results.items():
         print(f"  {name:32s} {pct(times)}   {len(results[name][1]) / 1024:.1f} KiB")
     print(f"  {'web /api/admin/status':32s} {pct(status_times)}")
+    print(f"  {'web /healthz (baseline)':32s} {pct(health_times)}")
     print(f"  web /metrics without the token: HTTP {unauth}")
     missing = []
     web_found = present(web_body)
