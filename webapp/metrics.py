@@ -22,6 +22,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
@@ -30,8 +31,12 @@ from prometheus_client.registry import Collector
 from shared.queue_depth import QUEUES, queue_state
 from webapp.auth import require_admin
 
+# No `_created` sample beside every counter and histogram: a third fewer lines to scrape.
+disable_created_metrics()
 # Latency buckets (s): live answers take a few ms alone and seconds under overload.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# REST requests: fewer buckets, since every route x method x status repeats them all.
+REST_BUCKETS = (0.005, 0.025, 0.1, 0.25, 1.0, 2.5, 10.0)
 
 CONNECTIONS = Gauge("digitflow_web_connections", "Socket.IO connections held by this process")
 FRAMES_RECEIVED = Counter("digitflow_web_frames_received", "Live draw frames offered to the gate")
@@ -44,7 +49,7 @@ ANSWER_LATENCY = Histogram("digitflow_web_answer_latency_seconds",
                            buckets=LATENCY_BUCKETS)
 REST_LATENCY = Histogram("digitflow_web_request_latency_seconds",
                          "HTTP requests by route (the URL rule, not the path) and status",
-                         ["route", "method", "status"], buckets=LATENCY_BUCKETS)
+                         ["route", "method", "status"], buckets=REST_BUCKETS)
 RATE_LIMITED = Counter("digitflow_web_rate_limited", "Requests and socket events refused by "
                        "a quota", ["kind"])
 
