@@ -65,8 +65,8 @@ def register_handlers(socketio: SocketIO, live: LiveFrames, store: ModelStore,
             log.info("refused a connection from %s: %d already open", addr, cap.limit)
             raise ConnectionRefused(
                 f"too many connections from your address: at most {cap.limit} at once")
-        CONNECTIONS.inc()
         emit("hello", {"model_version": store.active()})
+        CONNECTIONS.inc()  # after the last step that can refuse: disconnect will come
 
     def on_draw(*args: Any) -> None:
         data = args[0] if len(args) == 1 else None
