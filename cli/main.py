@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--host", default=None, help="web bind address (default 127.0.0.1)")
     up.add_argument("--workers", type=int, default=1,
                     help="inference worker slots, each a live and a batch worker (default 1)")
+    up.add_argument("--flower", action="store_true",
+                    help="also start Flower on 127.0.0.1:$FLOWER_PORT (default 5555)")
 
     web = sub.add_parser("web", help="run the Flask-SocketIO web server")
     web.add_argument("--port", type=int, default=None, help="default $PORT or 5000")
@@ -121,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     if cmd == "up":
         from cli.up import run_up
 
-        return run_up(port=args.port or s.port, workers=args.workers, host=args.host or s.host)
+        return run_up(port=args.port or s.port, workers=args.workers, host=args.host or s.host,
+                      flower=args.flower)
     if cmd == "web":
         from webapp.server import serve
 

@@ -94,6 +94,7 @@ class Child:
     pgid: int = field(default=0)
     crashes: CrashTracker = field(default_factory=CrashTracker)
     restart_at: float | None = None  # set while the child is dead and waiting for its restart
+    env: dict[str, str] = field(default_factory=dict)  # its own variables, over the shared ones
 
 
 def _ensure_logging() -> None:
@@ -144,18 +145,59 @@ def _child_env(redis_url: str) -> dict[str, str]:
     return env
 
 
-def _plan(port: int, workers: int, host: str) -> list[Child]:
-    """The role processes to run, in start order."""
+def _worker_env(index: int, metrics_base: int) -> dict[str, str]:
+    """Worker process `index` (from 1: worker1, batch1, worker2, ...) serves its metrics on
+    base + index - 1 (none when base is 0)."""
+    return {"WORKER_METRICS_PORT": str(metrics_base + index - 1)} if metrics_base else {}
+
+
+FLOWER_USER = "admin"
+
+
+def flower_argv(port: int) -> list[str]:
+    """Flower on loopback, on the broker of the app `cli.flower_app` builds from Settings (the
+    Redis password stays in the environment, out of `ps`)."""
+    return [sys.executable, "-m", "celery", "-A", "cli.flower_app", "flower",
+            "--address=127.0.0.1", f"--port={port}"]
+
+
+def flower_env(admin_token: str) -> dict[str, str]:
+    """Flower's UI and API behind basic auth (user `admin`, the admin token as password),
+    passed in the environment (Flower reads FLOWER_* options), never on the command line."""
+    return {"FLOWER_BASIC_AUTH": f"{FLOWER_USER}:{admin_token}"}
+
+
+def _plan(port: int, workers: int, host: str, flower_port: int | None = None,
+          metrics_base: int = 0, admin_token: str = "") -> list[Child]:
+    """The role processes to run, in start order (Flower last, when asked for)."""
     base = [sys.executable, "-m", "cli.main"]
     children: list[Child] = []
     for i in range(1, workers + 1):  # per slot: a live worker, and a batch one at low priority
         children.append(Child(f"worker{i}", [*base, "worker", "--queues", "live",
-                                             "--name", f"worker{i}@%h"]))
+                                             "--name", f"worker{i}@%h"],
+                              env=_worker_env(2 * i - 1, metrics_base)))
         children.append(Child(f"batch{i}", [*base, "worker", "--queues", "batch",
-                                            "--name", f"batch{i}@%h"]))
+                                            "--name", f"batch{i}@%h"],
+                              env=_worker_env(2 * i, metrics_base)))
     children.append(Child("trainer", [*base, "trainer"]))
     children.append(Child("web", [*base, "web", "--port", str(port), "--host", host]))
+    if flower_port:
+        children.append(Child("flower", flower_argv(flower_port), env=flower_env(admin_token)))
     return children
+
+
+def _announce_monitoring(children: list[Child], host: str, port: int,
+                         flower_port: int | None) -> None:
+    """Say where the metrics and Flower are, once, at start."""
+    for child in children:
+        if "WORKER_METRICS_PORT" in child.env:
+            log.info("%s metrics: http://127.0.0.1:%s/metrics", child.name,
+                     child.env["WORKER_METRICS_PORT"])
+    log.info("web metrics: http://%s:%d/metrics (Authorization: Bearer $ADMIN_TOKEN)",
+             _display_host(host), port)
+    if flower_port:
+        log.info("Flower: http://127.0.0.1:%d (user %s, password: the admin token)",
+                 flower_port, FLOWER_USER)
 
 
 @dataclass
@@ -219,7 +261,7 @@ def _spawn(child: Child, env: dict[str, str]) -> None:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env=env,
+        env={**env, **child.env},
         start_new_session=True,
         preexec_fn=parent_death_signal(),
     )
@@ -399,8 +441,9 @@ def _install_signals(received: list[int]) -> dict[int, object]:
     return previous
 
 
-def run_up(port: int, workers: int, host: str) -> int:
-    """Run Redis (reused or embedded), workers, trainer and web until a signal; return exit code.
+def run_up(port: int, workers: int, host: str, flower: bool = False) -> int:
+    """Run Redis (reused or embedded), workers, trainer and web (and Flower if asked) until a
+    signal; return the exit code.
 
     0 after a requested stop (SIGINT/SIGTERM), 1 if something crash-looped or start-up failed.
     Must run on the main thread: it handles signals and forks children.
@@ -412,7 +455,10 @@ def run_up(port: int, workers: int, host: str) -> int:
     received: list[int] = []
     previous = _install_signals(received)
     redis_server: RedisServer | None = None
-    children = _plan(port, workers, host)
+    settings = get_settings()
+    flower_port = settings.flower_port if flower else None
+    children = _plan(port, workers, host, flower_port, settings.worker_metrics_port,
+                     settings.admin_token)
     pump = OutputPump(max(len(c.name) for c in children))
     code = 0
     try:
@@ -420,6 +466,7 @@ def run_up(port: int, workers: int, host: str) -> int:
         if not received:
             env = _child_env(redis_url)
             spawn_all(children, env, pump)
+            _announce_monitoring(children, host, port, flower_port)
             health_url = f"http://{_display_host(host)}:{port}/healthz"
             code = supervise(children, env, pump, redis_server, received, health_url,
                              2 * workers)  # a live and a batch worker per slot

@@ -18,6 +18,8 @@ import redis
 
 from shared.redis_keys import (
     ACTIVE_BATCHES,
+    RECENT_BATCHES,
+    RECENT_CAP,
     batch_chunks,
     batch_meta,
     batch_pending,
@@ -31,6 +33,8 @@ def create_batch(r: redis.Redis, batch_id: str, total: int, ttl_s: int) -> None:
     pipe.hset(batch_meta(batch_id), mapping={"total": total, "created": time.time(),
                                              "status": "queued"})
     pipe.expire(batch_meta(batch_id), ttl_s)
+    pipe.lpush(RECENT_BATCHES, batch_id)  # the operator view's newest batches, capped
+    pipe.ltrim(RECENT_BATCHES, 0, RECENT_CAP - 1)
     pipe.execute()
 
 
@@ -132,3 +136,10 @@ def read_batch(r: redis.Redis, batch_id: str, with_results: bool = True) -> dict
     view["done"] = done
     view["status"] = "done" if done >= total else meta.get("status", "queued")
     return view
+
+
+def recent_batches(r: redis.Redis) -> list[dict[str, Any]]:
+    """The newest batches (up to RECENT_CAP), without their results; expired ones skipped."""
+    ids = [raw.decode() for raw in r.lrange(RECENT_BATCHES, 0, -1)]
+    return [view for batch_id in ids
+            if (view := read_batch(r, batch_id, with_results=False)) is not None]

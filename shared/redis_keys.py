@@ -48,3 +48,11 @@ def batch_pending(batch_id: str) -> str:
 def train_job(job_id: str) -> str:
     """A training job's status, progress and history (JSON)."""
     return f"{PREFIX}:train:{job_id}"
+RECENT_BATCHES = f"{PREFIX}:recent:batches"  # newest batch ids first, capped (operator view)
+RECENT_TRAIN_JOBS = f"{PREFIX}:recent:train_jobs"  # newest training job ids first, capped
+RECENT_CAP = 20
+
+
+def answer_latency_slot(slot: int) -> str:
+    """Live answer latencies of one 5-second slot, as a histogram every web process adds to."""
+    return f"{PREFIX}:ops:latency:{slot}"

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     rate_limit_batches: str = "10/minute;100/hour"
     rate_limit_batch_mib: str = "512/hour"  # request MiB of batches per address
     rate_limit_admin: str = "20/minute"  # train and activate: slows token guessing
+    rate_limit_admin_read: str = "120/minute"  # /metrics and /api/admin/status (polled)
     rate_limit_socket_connect: str = "60/minute"
     rate_limit_draw: str = "30/second"  # per connection; the page sends at most 10/s
     redis_memory_high: float = 0.8  # new batches get 503 above this share of maxmemory
@@ -61,6 +62,12 @@ class Settings(BaseSettings):
     # every epoch, so it must exceed the longest epoch).
     train_lock_ttl_s: int = 900
     version_check_interval_s: float = 5.0  # fallback to the pub/sub activation notice
+    # Prometheus (README "Metrics"): the web serves /metrics behind the admin token; each
+    # worker serves its own on this port (0 = off; `digitflow up` gives worker i base + i - 1),
+    # bound to `metrics_host` (loopback unless ENV=production allows another address).
+    worker_metrics_port: int = 0
+    metrics_host: str = "127.0.0.1"
+    flower_port: int = 5555  # `digitflow up --flower`, bound to loopback
 
     @model_validator(mode="after")
     def _refuse_default_secret_outside_dev(self) -> Settings:

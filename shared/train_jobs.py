@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 
-from shared.redis_keys import TRAIN_LOCK, train_job
+from shared.redis_keys import RECENT_CAP, RECENT_TRAIN_JOBS, TRAIN_LOCK, train_job
 
 LOCK_TTL_S = 900  # the default of Settings.train_lock_ttl_s (TRAIN_LOCK_TTL_S)
 JOB_TTL_S = 7 * 24 * 3600
@@ -57,9 +57,13 @@ def release_lock(r: redis.Redis, job_id: str) -> None:
 
 def save_job(r: redis.Redis, job_id: str, **fields: Any) -> dict[str, Any]:
     """Merge `fields` into the job record and return it."""
-    job = load_job(r, job_id) or {"job_id": job_id, "history": [], "created": time.time()}
+    known = load_job(r, job_id)
+    job = known or {"job_id": job_id, "history": [], "created": time.time()}
     job.update(fields)
     r.set(train_job(job_id), json.dumps(job), ex=JOB_TTL_S)
+    if known is None:  # a new job: the operator view's newest jobs, capped
+        r.lpush(RECENT_TRAIN_JOBS, job_id)
+        r.ltrim(RECENT_TRAIN_JOBS, 0, RECENT_CAP - 1)
     return job
 
 
@@ -93,3 +97,9 @@ def claim_job(r: redis.Redis, job_id: str) -> str | None:
                 return None
             except redis.WatchError:
                 continue
+
+
+def recent_jobs(r: redis.Redis) -> list[dict[str, Any]]:
+    """The newest training jobs (up to RECENT_CAP), without their per-epoch history."""
+    jobs = (load_job(r, raw.decode()) for raw in r.lrange(RECENT_TRAIN_JOBS, 0, -1))
+    return [{k: v for k, v in job.items() if k != "history"} for job in jobs if job]

@@ -28,6 +28,7 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 
 from shared.redis_keys import RATE_LIMITS, SOCKET_RATE_LIMITS
 from shared.settings import Settings
+from webapp.metrics import RATE_LIMITED
 
 log = logging.getLogger(__name__)
 MIB = 1024 * 1024
@@ -47,12 +48,15 @@ def endpoint_limits(s: Settings) -> dict[str, list[tuple[str, Callable[[], int] 
         "batches.submit": [(s.rate_limit_batches, 1), (s.rate_limit_batch_mib, batch_mib)],
         "training.start": [(s.rate_limit_admin, 1)],
         "models.activate": [(s.rate_limit_admin, 1)],
+        "metrics.metrics": [(s.rate_limit_admin_read, 1)],
+        "ops.status": [(s.rate_limit_admin_read, 1)],
     }
 
 
 def too_many(exc: RateLimitExceeded):  # type: ignore[no-untyped-def]
     """429 as JSON; Flask-Limiter adds `Retry-After` to it after the request."""
     log.info("rate limit hit on %s by %s: %s", request.path, get_remote_address(), exc.limit.limit)
+    RATE_LIMITED.labels("http").inc()
     return jsonify(error=f"too many requests from your address: at most {exc.limit.limit}; "
                          "see Retry-After"), 429
 
@@ -86,11 +90,14 @@ def socket_allowed(kind: str, rule: str, who: str | None = None) -> bool:
         return True
     who = who or get_remote_address()
     try:
-        return all([limiter.limiter.hit(item, SOCKET_RATE_LIMITS, kind, who)
-                    for item in parse_many(rule)])
+        allowed = all([limiter.limiter.hit(item, SOCKET_RATE_LIMITS, kind, who)
+                       for item in parse_many(rule)])
     except Exception:  # the limiter's storage is down: serve rather than refuse everyone
         log.exception("socket rate limit check failed; allowing the event")
         return True
+    if not allowed:
+        RATE_LIMITED.labels(kind).inc()
+    return allowed
 
 
 def connection_allowed(kind: str, rule: str, sid: str) -> bool:
@@ -99,7 +106,10 @@ def connection_allowed(kind: str, rule: str, sid: str) -> bool:
     if not limiter.enabled:
         return True
     local: SlidingWindowCounterRateLimiter = current_app.extensions[LOCAL_EXTENSION]
-    return all([local.hit(item, kind, sid) for item in _parsed(rule)])
+    allowed = all([local.hit(item, kind, sid) for item in _parsed(rule)])
+    if not allowed:
+        RATE_LIMITED.labels(kind).inc()
+    return allowed
 
 
 @functools.lru_cache(maxsize=16)

@@ -22,6 +22,7 @@ from webapp.connection_cap import ConnectionCap
 from webapp.limits import connection_allowed, socket_allowed
 from webapp.live import LiveFrames
 from webapp.message_queue import AnswerAwareRedisManager
+from webapp.metrics import CONNECTIONS
 from webapp.socket_json import UNREADABLE_EVENT, TolerantPacket
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def bind_socketio(app: Flask, socketio: SocketIO, settings: Settings, live: Live
     queue: dict[str, Any] = {}
     if message_queue:
         queue = {"message_queue": message_queue,
-                 "client_manager": AnswerAwareRedisManager(message_queue, live.gate.answered)}
+                 "client_manager": AnswerAwareRedisManager(message_queue, live.answered)}
     socketio.init_app(app, async_mode=async_mode(),
                       max_http_buffer_size=settings.max_request_bytes,
                       cors_allowed_origins=None, serializer=TolerantPacket, **queue)
@@ -65,6 +66,7 @@ def register_handlers(socketio: SocketIO, live: LiveFrames, store: ModelStore,
             raise ConnectionRefused(
                 f"too many connections from your address: at most {cap.limit} at once")
         emit("hello", {"model_version": store.active()})
+        CONNECTIONS.inc()  # after the last step that can refuse: disconnect will come
 
     def on_draw(*args: Any) -> None:
         data = args[0] if len(args) == 1 else None
@@ -95,6 +97,7 @@ def register_handlers(socketio: SocketIO, live: LiveFrames, store: ModelStore,
     def on_disconnect(*_: Any) -> None:
         live.forget(request.sid)  # type: ignore[attr-defined]
         cap.release(request.sid)  # type: ignore[attr-defined]
+        CONNECTIONS.dec()
 
     def on_unreadable(*args: Any) -> None:
         reason = args[0] if args and isinstance(args[0], str) else "unreadable message"

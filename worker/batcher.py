@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from worker.metrics import ERRORS, MODEL_SECONDS, record_pass
+
 log = logging.getLogger(__name__)
 
 # Rows per forward pass by default; the worker uses two batch chunks (2 x Settings.
@@ -86,14 +88,17 @@ class MicroBatcher:
                 continue
             try:
                 stacked = np.concatenate([r.digits for r in batch])
-                probs, version = self._predict(stacked)
+                with MODEL_SECONDS.time():
+                    probs, version = self._predict(stacked)
             except Exception as exc:  # never kill the loop: fail these requests only
                 log.exception("forward pass failed for %d requests", len(batch))
+                ERRORS.labels("forward_pass").inc()
                 for r in batch:
                     r.future.set_exception(exc)
                 continue
             self.batches += 1
             self.items += len(stacked)
+            record_pass(len(stacked))
             start = 0
             for r in batch:
                 r.future.set_result((probs[start : start + len(r.digits)], version))

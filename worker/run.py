@@ -14,8 +14,9 @@ import threading
 from celery import Celery
 
 from shared.celery_app import INFERENCE_QUEUES, make_celery
-from shared.settings import get_settings
+from shared.settings import check_bind, get_settings
 from worker.heartbeat import start_heartbeat
+from worker.metrics import start_metrics
 from worker.runtime import Runtime, start_runtime
 from worker.sweeper import start_sweeper
 
@@ -26,7 +27,8 @@ def _load_model(runtime: Runtime, celery: Celery) -> None:
     """Import TensorFlow and load the model while Celery boots, in this very process."""
     runtime.holder.refresh()
     runtime.holder.start_background()
-    start_heartbeat(celery, runtime.redis, runtime.holder.hostname, lambda: runtime.holder.version)
+    start_heartbeat(celery, runtime.redis, runtime.holder.hostname, lambda: runtime.holder.version,
+                    items=lambda: runtime.batcher.items)
     start_sweeper(runtime.redis, celery, float(runtime.settings.visibility_timeout_s))
 
 
@@ -59,7 +61,14 @@ def run_worker(concurrency: int = 8, name: str | None = None,
         log.info("batch-only worker: running at nice %d", settings.background_nice)
     celery = make_celery(settings)
     hostname = (name or "worker@%h").replace("%h", socket.gethostname())
+    try:
+        check_bind(settings.metrics_host, settings)
+    except ValueError as exc:
+        log.error("METRICS_HOST: %s", exc)
+        return 2
     runtime = start_runtime(settings, hostname)
+    start_metrics(settings.metrics_host, settings.worker_metrics_port,
+                  lambda: runtime.holder.version)
     threading.Thread(target=_load_model, args=(runtime, celery), name="model-load",
                      daemon=True).start()
     argv = ["worker", "-Q", ",".join(served), "-P", "threads",

@@ -23,6 +23,7 @@ from shared.number_wire import is_number_item
 from shared.prediction import classify_items
 from shared.preprocess import to_mnist
 from shared.wire import unpack
+from worker.metrics import ERRORS, PREPROCESS_SECONDS
 from worker.numbers import classify_with_numbers
 from worker.runtime import get_runtime
 
@@ -36,7 +37,8 @@ _chunk_slots = threading.BoundedSemaphore(CHUNKS_PREPARING)
 
 def prepare(item: Any) -> np.ndarray | None:
     """Wire item -> MNIST-style digit (None when empty); raises InvalidInput."""
-    return to_mnist(unpack(item))
+    with PREPROCESS_SECONDS.time():
+        return to_mnist(unpack(item))
 
 
 def _prepare_or_error(item: Any) -> np.ndarray | None | Exception:
@@ -73,6 +75,7 @@ def classify_wire_items(items: list[Any], with_image: bool = False,
     for res in results:
         if "digit" in res:
             res["worker"] = runtime.holder.hostname
+    ERRORS.labels("invalid_input").inc(sum("error" in res for res in results))
     return results
 
 

@@ -51,3 +51,18 @@ def test_a_worker_without_a_model_is_not_ready() -> None:
     app = App([{"w1@test": {"ok": "pong"}}])
     assert not beat_if_consuming(app, r, "w1@test", version=None)  # type: ignore[arg-type]
     assert not app.control.calls
+
+
+def test_the_record_carries_items_and_their_rate() -> None:
+    import json
+
+    from worker.heartbeat import ItemRate
+
+    rate = ItemRate()
+    assert rate.update(100.0, 50) is None  # one reading is not a rate
+    assert rate.update(102.0, 250) == 100.0
+    r = fakeredis.FakeRedis()
+    app = App([{"w1@test": {"ok": "pong"}}])
+    assert beat_if_consuming(app, r, "w1@test", 3, items=250, items_per_s=100.0)  # type: ignore[arg-type]
+    record = json.loads(r.get(worker_heartbeat("w1@test")))
+    assert record["version"] == 3 and record["items"] == 250 and record["items_per_s"] == 100.0

@@ -10,6 +10,7 @@
  *   strokes.js   the stroke list behind the canvas (undo, stroke extents)
  *   undo.js      the undo button and Ctrl-Z / Cmd-Z
  *   number.js    number mode: the wide canvas and the number answer
+ *   ops.js       the operator's view: workers, queues, live latency, recent work
  * Plain ES modules served as they are: no build step.
  */
 import { hasInk, initCanvas, undoLastStroke, wipe } from "./canvas.js";
@@ -20,6 +21,7 @@ import {
 } from "./live.js";
 import { loadModels } from "./models.js";
 import { initNumberMode, numberFrameFields, renderNumber } from "./number.js";
+import { drawLatency, startOps, stopOps } from "./ops.js";
 import { connectSocket } from "./socket.js";
 import { drawChart, initTraining, resubscribe } from "./training.js";
 import { initUndo } from "./undo.js";
@@ -95,6 +97,10 @@ admin.addEventListener("toggle", () => {
   if (admin.open) {
     loadModels();
     drawChart(); // the canvas had no layout size while the <details> was closed
+    drawLatency();
+    startOps();
+  } else {
+    stopOps();
   }
 });
 $("#models-refresh").addEventListener("click", loadModels);
