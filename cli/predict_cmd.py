@@ -27,7 +27,7 @@ def predict(files: list[str], as_json: bool = False, version: int | None = None)
     version = version if version is not None else store.ensure_seeded()
     model = load_classifier(store, version, settings.model_cache)
 
-    results = classify_items(files, prepare_file, lambda d: (model.predict(d), version), version)
+    results = classify_items(files, prepare_file, lambda d: (model.score(d), version), version)
     rows = [{"file": path, **res} for path, res in zip(files, results, strict=True)]
     for row in rows:
         print(format_row(row, as_json))

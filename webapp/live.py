@@ -18,6 +18,7 @@ import redis
 from shared.celery_app import CLASSIFY_FRAME_TASK
 from shared.preprocess import InvalidInput
 from shared.redis_keys import COALESCED_COUNTER
+from shared.saliency import EXPLAIN_FIELD, explain_flag
 from shared.wire import checked
 from webapp.frame_gate import FrameGate, Spawn, call_now
 from webapp.services import TaskSender
@@ -48,7 +49,9 @@ class LiveFrames:
     def _dispatch(self, sid: str, frame: dict[str, Any]) -> None:
         seq = frame["seq"]
         try:
-            item = checked({k: v for k, v in frame.items() if k != "seq"})
+            item = checked({k: v for k, v in frame.items() if k not in ("seq", EXPLAIN_FIELD)})
+            if explain_flag(frame.get(EXPLAIN_FIELD, False)):
+                item[EXPLAIN_FIELD] = True  # the worker adds the saliency map
         except InvalidInput as exc:
             log.info("rejected draw seq=%s from %s: %s", seq, sid, exc)
             self.emit("error", {"seq": seq, "error": str(exc)}, to=sid)

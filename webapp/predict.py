@@ -8,6 +8,7 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from flask import Blueprint, jsonify
 
 from shared.celery_app import PREDICT_TASK
+from shared.saliency import EXPLAIN_FIELD, explain_flag
 from shared.wire import checked
 from webapp.requests_json import item_from_request
 from webapp.services import send, settings
@@ -15,11 +16,19 @@ from webapp.services import send, settings
 bp = Blueprint("predict", __name__)
 
 
+def with_explain(wire: dict, extra: dict) -> dict:
+    """The wire item, marked for saliency when the body asked `"explain": true`."""
+    if explain_flag(extra.get(EXPLAIN_FIELD, False)):
+        return {**wire, EXPLAIN_FIELD: True}
+    return wire
+
+
 @bp.post("/api/predict")
 def predict():  # type: ignore[no-untyped-def]
     """Classify one drawing on a worker; 504 if no worker answers in time."""
-    item, _ = item_from_request()
+    item, extra = item_from_request(frozenset({EXPLAIN_FIELD}))
     wire = checked(item)  # cheap checks here; an image is decoded once, by the worker
+    wire = with_explain(wire, extra)
     started = time.perf_counter()
     pending = send(PREDICT_TASK, wire, expires=settings().live_task_expires_s)
     try:

@@ -25,7 +25,7 @@ from webapp.message_queue import AnswerAwareRedisManager
 from webapp.socket_json import UNREADABLE_EVENT, TolerantPacket
 
 log = logging.getLogger(__name__)
-DRAW_FIELDS = {"pixels", "image", "seq"}
+DRAW_FIELDS = {"pixels", "image", "seq", "explain"}
 ROOM_ID = re.compile(r"[0-9a-f]{32}")  # batch and job ids are uuid4().hex
 MAX_SEQ = 2**53 - 1  # JavaScript's largest safe integer; beyond it a seq is not a counter
 

@@ -3,6 +3,7 @@
  *   live.js      throttled `draw` frames and the replies still current
  *   socket.js    the Socket.IO connection and its indicator
  *   view.js      the prediction, bars, preview, version, notices
+ *   explain.js   the "what did it look at" toggle and the saliency overlay
  *   feedback.js  "it was a …" labels for the next retrain
  *   training.js  retraining: start a job and follow it
  *   train_chart.js  the accuracy-per-epoch chart
@@ -10,6 +11,7 @@
  * Plain ES modules served as they are: no build step.
  */
 import { initCanvas, wipe } from "./canvas.js";
+import { initExplain } from "./explain.js";
 import { clearFeedbackStatus, initFeedback } from "./feedback.js";
 import { forgetDrawing, initLive, resendIfUnanswered, scheduleSend, sendNow, state } from "./live.js";
 import { loadModels } from "./models.js";
@@ -59,6 +61,7 @@ socket.on("model_activated", (msg) => {
   refreshModelsIfOpen();
 });
 initFeedback(() => state.lastFrame);
+initExplain(sendNow);
 initTraining(socket, refreshModelsIfOpen);
 
 $("#clear").addEventListener("click", clearAll);
