@@ -96,3 +96,23 @@ def training_view(model: Any) -> Any:
         return model
     return keras.Model(model.inputs, [m(model.inputs[0]) for m in subs],
                        name="digitflow_members")
+
+
+def ensemble_from(models: list[Any], hparams: dict[str, Any] | None = None) -> Any:
+    """A model of `hparams` (its `members` = len(models)) whose members start from trained
+    CNNs of the same layer shapes. A 10-class CNN gets the 11th, "not a digit", output
+    added: its column of the last kernel and its bias start at 0, so the digits' outputs
+    and their ranking are unchanged until training teaches the new class."""
+    hp = {**DEFAULT_HPARAMS, **(hparams or {}), "members": len(models)}
+    model = build_model(hp)
+    for member, source in zip(members_of(model), models, strict=True):
+        weights = source.get_weights()
+        kernel, bias = weights[-2], weights[-1]
+        extra = hp["classes"] - kernel.shape[1]
+        if extra > 0:
+            import numpy as np
+
+            kernel = np.concatenate([kernel, np.zeros((kernel.shape[0], extra), kernel.dtype)], 1)
+            bias = np.concatenate([bias, np.zeros(extra, bias.dtype)])
+        member.set_weights([*weights[:-2], kernel, bias])
+    return model

@@ -29,9 +29,9 @@ class Recipe:
     """
 
     epochs: int = 10  # phase 1: MNIST (+ USPS, feedback) from random weights
-    pen_epochs: int = 3  # phase 2: USPS and the pen drawings, with MNIST replayed
+    pen_epochs: int = 2  # phase 2: USPS and the pen drawings, with MNIST replayed
     pen_replay: int = 20_000  # MNIST digits replayed per phase-2 epoch
-    pen_learning_rate: float = 2e-4
+    pen_learning_rate: float = 4e-4  # the new "not a digit" output starts from zero
     pen_augment: AugmentConfig = REAL_WRITING
     batch_size: int = 128
     learning_rate: float = 2e-3  # Adam, cosine-decayed to lr_floor x this over the run
@@ -46,7 +46,7 @@ class Recipe:
     usps_in_phase1: bool = True  # USPS train in every phase-1 epoch too (its BN statistics)
     negatives_pool: int = 20_000  # generated non-digits, rendered once and cached
     negatives_per_epoch: int = 6_000  # of which each phase-1 epoch holds this many
-    pen_negatives: int = 3_000  # and each phase-2 epoch this many
+    pen_negatives: int = 6_000  # and each phase-2 epoch this many
     calibration_holdout: int = 5_000  # MNIST train digits kept out to fit calibration
     not_digit_budget: float = 0.003  # share of held-out digits the thresholds may reject
     ambiguous_budget: float = 0.004

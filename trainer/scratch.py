@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.model_def import build_model
+from shared.model_def import build_model, ensemble_from
 from shared.model_store import META_FILE, MODEL_FILE
 from trainer import fit
 from trainer.data.feedback import split_feedback, within_classes
@@ -160,7 +160,7 @@ def train_scratch(paths: DataPaths, recipe: Recipe, workdir: Path, cache_dir: Pa
     fb_train = within_classes(fb_train, recipe.hparams.get("classes", 10))
     total = recipe.epochs + recipe.pen_epochs
     if phase1_from is not None:
-        model, history, seconds = _load_phase1(Path(phase1_from))
+        model, history, seconds = _load_phase1(Path(phase1_from), recipe.hparams)
     else:
         model, history, seconds = cached_phase1(data, recipe, paths, cache_dir, fb_train,
                                                 _shifted(on_epoch, 0, total), progress)
@@ -178,16 +178,28 @@ def train_scratch(paths: DataPaths, recipe: Recipe, workdir: Path, cache_dir: Pa
                       fit_seconds, time.perf_counter() - started, extra)
 
 
-def _load_phase1(folder: Path) -> tuple[Any, History, float]:
-    """Phase-1 weights trained earlier, with that run's history and fit time when recorded."""
+def _load_phase1(folder: Path, hparams: dict[str, Any] | None = None
+                 ) -> tuple[Any, History, float]:
+    """Phase-1 weights trained earlier, with that run's history and fit time when recorded.
+
+    `folder` may name several folders, comma-separated: each becomes one member of the
+    ensemble `hparams` asks for, and a 10-class model gains the "not a digit" output
+    (`shared.model_def.ensemble_from`)."""
     import keras
 
-    meta_file = folder / META_FILE
+    folders = [Path(f) for f in str(folder).split(",") if f]
+    models = [keras.saving.load_model(f / MODEL_FILE, compile=False) for f in folders]
+    meta_file = folders[0] / META_FILE
     meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
     history = [{k: v for k, v in h.items() if k != "phase"} for h in meta.get("history", [])
                if h.get("phase") is None]
-    model = keras.saving.load_model(folder / MODEL_FILE, compile=False)
-    log.info("phase 1 weights from %s (%d epochs recorded)", folder, len(history))
+    hp = {**(hparams or {})}
+    wanted = (hp.get("members", 1), hp.get("classes", 10))
+    model = models[0]
+    if len(models) > 1 or wanted != (1, int(model.outputs[0].shape[-1])):
+        model = ensemble_from(models, hp)
+    log.info("phase 1 weights from %s (%d epochs recorded)", ", ".join(map(str, folders)),
+             len(history))
     return model, history, float(meta.get("train_seconds", 0.0))
 
 
