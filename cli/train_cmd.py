@@ -155,6 +155,10 @@ def evaluate(data: str | None, version: int | None, out: str, kfold: bool = Fals
     return 0
 
 
+def _num(value: float | None) -> str:
+    return "none" if value is None else f"{value:.3f}"
+
+
 def format_rejection(classifier: Any, mnist_test: Any, rejection: dict[str, Any]) -> str:
     """Issue 12's figures: how much of each set is rejected, and the calibration error on
     MNIST test before and after the version's temperature."""
@@ -163,11 +167,11 @@ def format_rejection(classifier: Any, mnist_test: Any, rejection: dict[str, Any]
     cal = classifier.calibration
     test = calibration_figures(classifier, cal, mnist_test, rejection.get("negatives_eval"))
     lines = [f"rejection and calibration: temperature {cal.temperature:.3f}, not a digit at "
-             f"P >= {cal.not_digit}, ambiguous below confidence {cal.ambiguous}",
-             f"{'set':<34}{'n':>7}{'rejected':>10}{'not a digit':>13}{'ambiguous':>11}"]
+             f"P >= {_num(cal.not_digit)}, ambiguous below confidence {_num(cal.ambiguous)}",
+             f"{'set':<40}{'n':>7}{'rejected':>10}{'not a digit':>13}{'ambiguous':>11}"]
 
     def row(name: str, n: int, shares: dict[str, float]) -> str:
-        return (f"{name:<34}{n:>7}{shares['rejected']:>10.2%}{shares['not a digit']:>13.2%}"
+        return (f"{name:<40}{n:>7}{shares['rejected']:>10.2%}{shares['not a digit']:>13.2%}"
                 f"{shares['ambiguous']:>11.2%}")
 
     lines.append(row("mnist_test (digits)", test["n"], test["digits_rejected"]))
