@@ -105,7 +105,7 @@ def run(url: str, frames: list[str]) -> None:
         assert np.asarray(answer["saliency"]).shape == (28, 28)
     print("1. one client, frames interleaved:")
     print(line("without explain", plain))
-    print(line("with explain (1 + 169 rows in one pass)", explained))
+    print(line("with explain (1 + inked patches, one pass)", explained))
     print(f"  ratio with/without: p50 {pct(explained, 50) / pct(plain, 50):.2f}x, "
           f"p95 {pct(explained, 95) / pct(plain, 95):.2f}x (target <= 2x)")
 

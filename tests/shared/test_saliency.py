@@ -10,6 +10,7 @@ from shared.saliency import (
     explain_digit,
     explain_flag,
     explained_prediction,
+    inked_origins,
     occlusion_map,
     occlusion_stack,
     patch_origins,
@@ -29,11 +30,19 @@ def quadrant_model(stack: np.ndarray) -> np.ndarray:
 
 def test_the_stack_is_the_digit_then_one_blanked_patch_each() -> None:
     digit = np.full((28, 28), 200, np.uint8)
-    stack = occlusion_stack(digit)
-    assert stack.shape == (1 + len(patch_origins()), 28, 28)
+    origins = inked_origins(digit)
+    assert origins == patch_origins() and len(origins) == 49  # a 7x7 grid of 4x4 patches
+    stack = occlusion_stack(digit, origins)
+    assert stack.shape == (50, 28, 28)
     assert (stack[0] == 200).all()
     assert (stack[1, :4, :4] == 0).all() and (stack[1, 4:, :] == 200).all()
     assert ((stack[1:] == 0).sum(axis=(1, 2)) == 16).all()
+
+
+def test_only_patches_with_ink_are_sent() -> None:
+    digit = np.zeros((28, 28), np.uint8)
+    digit[5:10, 13:15] = 255  # rows 4-11 x cols 12-15: 2 x 1 patches of the grid
+    assert inked_origins(digit) == [(4, 12), (8, 12)]
 
 
 def test_saliency_lies_where_the_model_looks() -> None:
@@ -56,7 +65,7 @@ def test_a_patch_that_helps_when_removed_counts_zero() -> None:
     probs = np.zeros((1 + len(patch_origins()), 10))
     probs[:, 3] = 0.5
     probs[1:, 3] = 0.9  # blanking anything makes the 3 more likely
-    assert occlusion_map(probs, 3).max() == 0.0
+    assert occlusion_map(probs, 3, patch_origins()).max() == 0.0
 
 
 def test_explained_prediction_carries_a_rounded_non_negative_map() -> None:
