@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from cli.train_cmd import format_scores
 from trainer.recipe import Recipe
@@ -29,6 +30,7 @@ def _run(
                           capture_output=True, text=True, timeout=900)  # a guard, not a figure
 
 
+@pytest.mark.timeout(1800)  # the ensemble's smoke training on a shared 2-core machine
 def test_train_then_eval(mnist_dir: Path, tmp_path: Path) -> None:
     plots = tmp_path / "plots"
     done = _run(["train", "--epochs", "1", "--limit", "300", "--activate", "always",

@@ -66,6 +66,7 @@ def test_feedback_validation(trainer_stack) -> None:  # type: ignore[no-untyped-
         assert resp.status_code == 400 and needle in resp.json()["error"]
 
 
+@pytest.mark.timeout(1800)  # two trainings of the two-member ensemble on a shared 2-core box
 def test_retrain_streams_progress_and_gates_the_publish(trainer_stack, mnist_dir) -> None:  # type: ignore[no-untyped-def]
     from shared.mnist import load_mnist
 
