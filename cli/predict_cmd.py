@@ -36,7 +36,7 @@ def predict(files: list[str], as_json: bool = False, version: int | None = None,
     model = load_classifier(store, version, settings.model_cache)
 
     def forward(digits: np.ndarray) -> tuple[np.ndarray, int]:
-        return model.predict(digits), version
+        return model.score(digits), version  # scored rows: confidence, rejected
 
     if number:
         results = classify_mixed(files, lambda _: True, prepare_file, file_slots, forward,

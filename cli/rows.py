@@ -16,7 +16,11 @@ def format_row(row: dict[str, Any], as_json: bool = False) -> str:
         return format_number_row(row)
     if row.get("digit") is None:
         return f"{row['file']}: empty (nothing drawn)"
-    return f"{row['file']}: {row['digit']}  ({max(row['probabilities']):.1%})"
+    if row.get("rejected"):  # "not a digit" / "ambiguous" (issue 12), with the best guess
+        return (f"{row['file']}: {row['rejected']}  (best guess {row['digit']}, "
+                f"{row['confidence']:.1%})")
+    shown = row.get("confidence", max(row["probabilities"]))
+    return f"{row['file']}: {row['digit']}  ({shown:.1%})"
 
 
 def format_number_row(row: dict[str, Any]) -> str:

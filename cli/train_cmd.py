@@ -125,8 +125,10 @@ def evaluate(data: str | None, version: int | None, out: str, kfold: bool = Fals
     recipe = with_epochs(Recipe(), "scratch", epochs)
     try:
         paths = _paths(data, off)
-        sets = load_training_data(paths, data_cache_dir(settings.model_cache),
-                                  recipe.pen_renders, recipe.render, limit).evaluation
+        data = load_training_data(paths, data_cache_dir(settings.model_cache),
+                                  recipe.pen_renders, recipe.render, limit,
+                                  recipe.calibration_holdout, recipe.negatives)
+        sets = data.evaluation
     except _user_errors() as exc:
         return _fail(str(exc))
     store = ModelStore(settings.model_store)
@@ -143,12 +145,50 @@ def evaluate(data: str | None, version: int | None, out: str, kfold: bool = Fals
     if "pendigits_train_writers" in scores:
         print("(pendigits_train_writers: the 30 writers a full model trained on, drawn plainly "
               "with the page's brush; --pendigits-kfold measures unseen writers)")
+    if classifier.classes > 10 and "mnist_test" in sets:
+        print(format_rejection(classifier, sets["mnist_test"], data.rejection))
     plots = save_set_plots(scores, sets, Path(out), f"eval-v{version}")
     if kfold:
         plots += _kfold(paths, recipe, folds, Path(out), data_cache_dir(settings.model_cache),
                         limit, Path(phase1_from) if phase1_from else None)
     print("plots: " + " ".join(map(str, plots)))
     return 0
+
+
+def _num(value: float | None) -> str:
+    return "none" if value is None else f"{value:.3f}"
+
+
+def format_rejection(classifier: Any, mnist_test: Any, rejection: dict[str, Any]) -> str:
+    """Issue 12's figures: how much of each set is rejected, and the calibration error on
+    MNIST test before and after the version's temperature."""
+    from trainer.calibrate import calibration_figures
+
+    cal = classifier.calibration
+    test = calibration_figures(classifier, cal, mnist_test, rejection.get("negatives_eval"))
+    lines = [f"rejection and calibration: temperature {cal.temperature:.3f}, not a digit at "
+             f"P >= {_num(cal.not_digit)}, ambiguous below confidence {_num(cal.ambiguous)}",
+             f"{'set':<40}{'n':>7}{'rejected':>10}{'not a digit':>13}{'ambiguous':>11}"]
+
+    def row(name: str, n: int, shares: dict[str, float]) -> str:
+        return (f"{name:<40}{n:>7}{shares['rejected']:>10.2%}{shares['not a digit']:>13.2%}"
+                f"{shares['ambiguous']:>11.2%}")
+
+    lines.append(row("mnist_test (digits)", test["n"], test["digits_rejected"]))
+    if "negatives_n" in test:
+        lines.append(row("negatives_eval (non-digits, held out)", test["negatives_n"],
+                         test["negatives_rejected"]))
+    held = rejection.get("mnist_heldout")
+    if held is not None and len(held):
+        h = calibration_figures(classifier, cal, held, rejection.get("negatives_calibration"))
+        lines.append(row("mnist_heldout (fits calibration)", h["n"], h["digits_rejected"]))
+        if "negatives_n" in h:
+            lines.append(row("negatives_calibration (non-digits)", h["negatives_n"],
+                             h["negatives_rejected"]))
+    lines.append(f"MNIST test expected calibration error (15 bins): {test['ece_before']:.2%} "
+                 f"before the temperature, {test['ece_after']:.2%} after; accuracy of the "
+                 f"digits not rejected {test['accuracy_of_accepted']:.2%}")
+    return "\n".join(lines)
 
 
 def _kfold(paths: Any, recipe: Any, folds: int, out: Path, cache: Path, limit: int | None,

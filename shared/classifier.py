@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from shared.calibration import Calibration, score_rows
 from shared.model_def import scale_pixels
 from shared.model_store import META_FILE, MODEL_FILE, ModelStore
 
@@ -23,7 +24,8 @@ log = logging.getLogger(__name__)
 
 
 class Classifier:
-    """One model version, loaded and warmed up, mapping uint8 28x28 digits to probabilities."""
+    """One model version, loaded and warmed up, mapping uint8 28x28 digits to probabilities
+    (calibrated with the version's own temperature, `shared.calibration`)."""
 
     def __init__(self, model_dir: str | Path, version: int | None = None) -> None:
         import os
@@ -36,6 +38,7 @@ class Classifier:
         model_dir = Path(model_dir)
         self.meta: dict[str, Any] = json.loads((model_dir / META_FILE).read_text())
         self.version = version if version is not None else self.meta.get("version")
+        self.calibration = Calibration.from_meta(self.meta)
         self.model = keras.saving.load_model(model_dir / MODEL_FILE, compile=False)
         model = self.model
 
@@ -49,11 +52,24 @@ class Classifier:
         log.info("loaded model version %s from %s in %.2fs", self.version, model_dir,
                  time.perf_counter() - started)
 
-    def predict(self, digits: np.ndarray) -> np.ndarray:
-        """Probabilities (n, 10) for uint8 digits (n, 28, 28) in one forward pass."""
+    @property
+    def classes(self) -> int:
+        """10, or 11 for a model with the "not a digit" class."""
+        return int(self.model.outputs[0].shape[-1])
+
+    def raw(self, digits: np.ndarray) -> np.ndarray:
+        """The model's own softmax (n, classes), uncalibrated, in one forward pass."""
         if len(digits) == 0:
-            return np.zeros((0, 10), np.float32)
+            return np.zeros((0, self.classes), np.float32)
         return self._forward(np.ascontiguousarray(digits, dtype=np.uint8)).numpy()
+
+    def score(self, digits: np.ndarray) -> np.ndarray:
+        """Scored rows (n, 12): calibrated probabilities, confidence, rejection code."""
+        return score_rows(self.raw(digits), self.calibration)
+
+    def predict(self, digits: np.ndarray) -> np.ndarray:
+        """Calibrated digit probabilities (n, 10) for uint8 digits (n, 28, 28)."""
+        return self.score(digits)[:, :10]
 
 
 def load_classifier(store: ModelStore, version: int, cache_dir: str | Path) -> Classifier:

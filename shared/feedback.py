@@ -30,11 +30,16 @@ from shared.redis_keys import FEEDBACK_LIST
 MAX_SOURCE_SHARE = 0.10  # no address supplies more than 10% of one retrain's feedback ...
 SOURCE_FLOOR = 50  # ... beyond its first 50 drawings, which any address may contribute
 UNKNOWN_SOURCE = "unknown"  # records written before sources were recorded count as one
+# "That is not a digit" (issue 12): the API's label, and the class a record stores for it
+# (the model's 11th output), so a retrain learns it as the "not a digit" class
+NOT_A_DIGIT_LABEL = "not a digit"
+NOT_A_DIGIT_CLASS = 10
 
 
 def add_feedback(r: redis.Redis, digit: np.ndarray, label: int, cap: int,
                  source: str = UNKNOWN_SOURCE) -> int:
-    """Keep one labelled 28x28 digit (the newest `cap` are kept); returns how many are kept."""
+    """Keep one labelled 28x28 digit (the newest `cap` are kept); returns how many are kept.
+    `label` is 0-9, or NOT_A_DIGIT_CLASS for a drawing that is not a digit."""
     record = json.dumps({"label": int(label), "digit": digit.astype(np.uint8).tolist(),
                          "created": time.time(), "source": source})
     pipe = r.pipeline()
@@ -57,6 +62,11 @@ def read_feedback(r: redis.Redis, limit: int) -> tuple[np.ndarray, np.ndarray]:
     digits = np.asarray([rec["digit"] for rec in records], dtype=np.uint8)
     labels = np.asarray([rec["label"] for rec in records], dtype=np.uint8)
     return digits, labels
+
+
+def label_name(label: int) -> int | str:
+    """How the API spells a stored label: the digit, or "not a digit"."""
+    return NOT_A_DIGIT_LABEL if label == NOT_A_DIGIT_CLASS else int(label)
 
 
 def source_id(address: str, key: str) -> str:

@@ -13,26 +13,38 @@ from typing import Any
 
 import numpy as np
 
+from shared.calibration import CONFIDENCE, DIGITS, REJECTED, SCORED_WIDTH, rejection_name
 from shared.preprocess import InvalidInput
 
 log = logging.getLogger(__name__)
 
-# digits uint8 (n, 28, 28) -> (probabilities (n, 10), the model version that produced them)
+# digits uint8 (n, 28, 28) -> (probabilities (n, 10) or scored rows (n, 12), see
+# shared.calibration, and the model version that produced them)
 PredictFn = Callable[[np.ndarray], tuple[np.ndarray, int | None]]
 # an item (wire item, file path, ...) -> MNIST-style digit, or None when empty; InvalidInput
 PrepareFn = Callable[[Any], np.ndarray | None]
 
 
 def prediction_dict(probs: np.ndarray | None, version: int | None) -> dict[str, Any]:
-    """The contract's prediction object; `probs is None` means the drawing was empty."""
+    """The contract's prediction object; `probs is None` means the drawing was empty. A
+    scored row (12 numbers) also gives `confidence` and `rejected`."""
     if probs is None:
         return {"digit": None, "probabilities": [0.0] * 10, "model_version": version,
                 "empty": True}
-    return {
-        "digit": int(np.argmax(probs)),
-        "probabilities": [round(float(p), 6) for p in probs],
+    out: dict[str, Any] = {
+        "digit": int(np.argmax(probs[:DIGITS])),
+        "probabilities": [round(float(p), 6) for p in probs[:DIGITS]],
         "model_version": version,
     }
+    if len(probs) == SCORED_WIDTH:
+        out.update(rejection_fields(probs))
+    return out
+
+
+def rejection_fields(row: np.ndarray) -> dict[str, Any]:
+    """`confidence` (calibrated) and `rejected` of a scored row (issue 12)."""
+    return {"confidence": round(float(row[CONFIDENCE]), 6),
+            "rejected": rejection_name(row[REJECTED])}
 
 
 def image28_b64(digit: np.ndarray) -> str:

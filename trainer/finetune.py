@@ -17,8 +17,8 @@ import numpy as np
 
 from shared.model_store import MODEL_FILE
 from trainer import fit
-from trainer.data.feedback import split_feedback
-from trainer.data.mix import load_training_data, replay_sample
+from trainer.data.feedback import split_feedback, within_classes
+from trainer.data.mix import load_training_data, replay_sample, with_negatives
 from trainer.data.sources import DataPaths
 from trainer.feeding import augmented_batches
 from trainer.finish import finish_run
@@ -41,14 +41,22 @@ def train_finetune(paths: DataPaths, recipe: Recipe, base_model_dir: Path, workd
                    progress: bool = True) -> TrainResult:
     """Adjust the model in `base_model_dir` to the feedback; the files go to `workdir`."""
     started = time.perf_counter()
-    data = load_training_data(paths, cache_dir, recipe.pen_renders, recipe.render, limit)
+    model = load_weights(base_model_dir)
+    classes = int(model.outputs[0].shape[-1])
+    # an 11-class version keeps rehearsing "not a digit" and is calibrated afresh
+    data = load_training_data(paths, cache_dir, recipe.pen_renders, recipe.render, limit,
+                              recipe.calibration_holdout,
+                              recipe.negatives_pool if classes > 10 else 0)
     fb_train, fb_held = split_feedback(*(feedback or (np.zeros((0, 28, 28)), np.zeros(0))))
+    fb_train = within_classes(fb_train, classes)
+    n_negatives = recipe.finetune_replay // 10 if classes > 10 else 0
     rng = np.random.default_rng(recipe.seed)
     fb_x = np.repeat(fb_train.x, recipe.finetune_feedback_repeat, axis=0)
     fb_y = np.repeat(fb_train.y, recipe.finetune_feedback_repeat)
 
     def items(epoch: int) -> tuple[np.ndarray, np.ndarray]:
-        x, y = replay_sample(data, recipe.finetune_replay, rng)
+        x, y = with_negatives(*replay_sample(data, recipe.finetune_replay, rng), data,
+                              int(rng.integers(0, 1000)), n_negatives)
         return np.concatenate([x, fb_x]), np.concatenate([y, fb_y]).astype(np.int64)
 
     n_epoch = len(items(0)[1])
@@ -59,11 +67,11 @@ def train_finetune(paths: DataPaths, recipe: Recipe, base_model_dir: Path, workd
     import keras
 
     keras.utils.set_random_seed(recipe.seed)
-    model = fit.compile_model(fit.freeze_batchnorm(load_weights(base_model_dir)),
-                              recipe.finetune_learning_rate,
-                              recipe.lr_floor, steps * epochs)
+    model = fit.freeze_batchnorm(model)
+    trainable = fit.compile_model(model, recipe.finetune_learning_rate, recipe.lr_floor,
+                                  steps * epochs)
     history, seconds = fit.fit(
-        model, lambda: augmented_batches(items, epochs, recipe.batch_size, recipe.seed,
+        trainable, lambda: augmented_batches(items, epochs, recipe.batch_size, recipe.seed,
                                          recipe.augment),
         epochs, steps, None, on_epoch, progress)
     extra = {"n_per_epoch": n_epoch, "limit": limit, "base_model": str(base_model_dir)}

@@ -25,6 +25,8 @@ def evaluation_sets(data: TrainingData, feedback: dict[str, LabelledSet]
     """Every set a run is scored on: the sources' sets plus the held-out feedback."""
     sets = dict(data.evaluation)
     held = feedback.get("feedback_heldout")
+    if held is not None:  # digit accuracy: "not a digit" drawings are not scored here
+        held = held.subset(held.y < 10)
     if held is not None and len(held):
         sets["feedback_heldout"] = held
     return sets
@@ -52,6 +54,31 @@ def build_meta(recipe: Recipe, mode: str, data: TrainingData, paths: DataPaths,
     }
 
 
+def calibrate_saved(classifier: Any, workdir: Path, meta: dict[str, Any], recipe: Recipe,
+                    data: TrainingData) -> Any:
+    """Fit the temperature and thresholds on the held-out digits, record them (and the
+    figures on the held-out and generated sets) in meta.json, and reload as served."""
+    from trainer.calibrate import calibration_figures, fit_calibration, rounded
+
+    rej = data.rejection
+    cal = fit_calibration(classifier, rej["mnist_heldout"], recipe.not_digit_budget,
+                          recipe.ambiguous_budget)
+    meta["calibration"] = {
+        **cal.as_meta(),
+        "fitted_on": f"mnist_heldout: {len(rej['mnist_heldout'])} MNIST train digits never "
+                     "trained on (temperature by NLL, thresholds by the recipe's budgets)",
+        "heldout": rounded(calibration_figures(classifier, cal, rej["mnist_heldout"],
+                                               rej.get("negatives_calibration"))),
+    }
+    test, neg_eval = data.evaluation.get("mnist_test"), rej.get("negatives_eval")
+    if test is not None:
+        meta["calibration"]["mnist_test"] = rounded(calibration_figures(classifier, cal, test,
+                                                                        neg_eval))
+    (workdir / META_FILE).write_text(json.dumps(meta, indent=2))
+    log.info("calibration: %s", meta["calibration"])
+    return saved_classifier(workdir)
+
+
 def finish_run(model: Any, recipe: Recipe, mode: str, workdir: Path, data: TrainingData,
                paths: DataPaths, feedback: dict[str, LabelledSet],
                history: list[dict[str, float]], fit_seconds: float, seconds: float,
@@ -64,7 +91,10 @@ def finish_run(model: Any, recipe: Recipe, mode: str, workdir: Path, data: Train
     meta["params"] = int(model.count_params())
     (workdir / META_FILE).write_text(json.dumps(meta, indent=2))
     sets = evaluation_sets(data, feedback)
-    scores = score_all(saved_classifier(workdir), sets)
+    classifier = saved_classifier(workdir)
+    if classifier.classes > 10 and "mnist_heldout" in data.rejection:
+        classifier = calibrate_saved(classifier, workdir, meta, recipe, data)
+    scores = score_all(classifier, sets)
     meta["sets"] = {name: s.as_meta() for name, s in scores.items()}
     result = TrainResult(workdir / MODEL_FILE, scores, history, seconds, meta, sets)
     meta["test_accuracy"] = round(result.test_accuracy, 6)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.model_def import build_model
+from shared.model_def import training_view
 from trainer.feeding import to_input
 
 log = logging.getLogger(__name__)
@@ -25,14 +25,19 @@ Batches = Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]
 
 
 def compile_model(model: Any, learning_rate: float, lr_floor: float, total_steps: int) -> Any:
-    """Compile with Adam on a cosine learning-rate decay over `total_steps`."""
+    """Compile with Adam on a cosine learning-rate decay over `total_steps`; returns the
+    model to fit (an ensemble's `training_view`: one loss per member, the layers shared)."""
     import keras
 
+    view = training_view(model)
+    n = len(view.outputs)
     schedule = keras.optimizers.schedules.CosineDecay(
         learning_rate, decay_steps=max(1, total_steps), alpha=lr_floor)
-    model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    view.compile(optimizer=keras.optimizers.Adam(schedule),
+                 loss=["sparse_categorical_crossentropy"] * n if n > 1
+                 else "sparse_categorical_crossentropy",
+                 metrics=[["accuracy"]] * n if n > 1 else ["accuracy"])
+    return view
 
 
 def freeze_batchnorm(model: Any) -> Any:
@@ -47,19 +52,30 @@ def freeze_batchnorm(model: Any) -> Any:
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False
+        elif hasattr(layer, "layers"):  # an ensemble's member
+            freeze_batchnorm(layer)
     return model
 
 
 def save_inference_copy(model: Any, hparams: dict[str, Any], path: Path) -> None:
-    """Save the weights in a fresh, uncompiled model: no optimizer state, a third the size."""
-    clean = build_model(hparams)
+    """Save the weights in a fresh, uncompiled model of the same architecture (a fine-tuned
+    10-class version stays 10-class): no optimizer state, a third the size."""
+    import keras
+
+    clean = keras.models.clone_model(model)
     clean.set_weights(model.get_weights())
     clean.save(path)
 
 
 def _epoch_metrics(logs: dict | None, seconds: float) -> dict[str, float]:
     """The logged metrics of one epoch, rounded for JSON."""
-    logs = logs or {}
+    logs = dict(logs or {})
+    for prefix in ("", "val_"):  # an ensemble logs each member's accuracy: show their mean
+        key = f"{prefix}accuracy"
+        parts = [float(v) for k, v in logs.items() if k.endswith("accuracy")
+                 and k.startswith(prefix) and (prefix or not k.startswith("val_"))]
+        if key not in logs and parts:
+            logs[key] = sum(parts) / len(parts)
     metrics = {k: round(float(logs[k]), 5) for k in
                ("loss", "accuracy", "val_loss", "val_accuracy") if k in logs}
     metrics["seconds"] = round(seconds, 2)
@@ -84,7 +100,9 @@ def epoch_report(epochs: int, steps: int, on_epoch: EpochHook | None, progress: 
             if progress:
                 self.bar.update(1)
                 if batch % 20 == 0 and logs:
-                    self.bar.set_postfix(loss=f"{logs['loss']:.4f}", acc=f"{logs['accuracy']:.4f}")
+                    shown = _epoch_metrics(logs, 0.0)
+                    self.bar.set_postfix(loss=f"{shown.get('loss', 0):.4f}",
+                                         acc=f"{shown.get('accuracy', 0):.4f}")
 
         def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
             if progress:
@@ -104,10 +122,15 @@ def fit(model: Any, batches: Batches, epochs: int, steps: int,
     """Run the fit; returns the per-epoch history and the seconds it took."""
     import tensorflow as tf
 
+    n = len(model.outputs)
     dataset = tf.data.Dataset.from_generator(
         batches, output_signature=(tf.TensorSpec((None, 28, 28, 1), tf.float32),
-                                   tf.TensorSpec((None,), tf.int64))).prefetch(4)
-    val = None if validation is None else (to_input(validation[0]), validation[1])
+                                   tf.TensorSpec((None,), tf.int64)))
+    if n > 1:  # an ensemble's training view: every member learns the same label
+        dataset = dataset.map(lambda x, y: (x, (y,) * n))
+    dataset = dataset.prefetch(4)
+    val = None if validation is None else (to_input(validation[0]),
+                                           validation[1] if n == 1 else (validation[1],) * n)
     history: list[dict[str, float]] = []
     started = time.perf_counter()
     model.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0, shuffle=False,

@@ -21,12 +21,17 @@ class Recipe:
     drawings of each), with the failure-mode augmentation, replaying part of MNIST so it is
     not forgotten. Phase 1 never sees a pen digit, so the pendigits k-fold trains it once and
     repeats only phase 2 per fold.
+
+    Issue 12 adds an 11th class, "not a digit": every epoch of both phases holds a fresh
+    slice of generated non-digits (`trainer.data.negatives`), and `calibration_holdout` MNIST
+    train digits are never trained on: they fit the temperature and the rejection
+    thresholds. The model is an ensemble of `members` CNNs averaged in one graph.
     """
 
-    epochs: int = 10  # phase 1: MNIST (+ feedback) from random weights
-    pen_epochs: int = 1  # phase 2: USPS and the pen drawings, with MNIST replayed
+    epochs: int = 10  # phase 1: MNIST (+ USPS, feedback) from random weights
+    pen_epochs: int = 2  # phase 2: USPS and the pen drawings, with MNIST replayed
     pen_replay: int = 20_000  # MNIST digits replayed per phase-2 epoch
-    pen_learning_rate: float = 2e-4
+    pen_learning_rate: float = 4e-4  # the new "not a digit" output starts from zero
     pen_augment: AugmentConfig = REAL_WRITING
     batch_size: int = 128
     learning_rate: float = 2e-3  # Adam, cosine-decayed to lr_floor x this over the run
@@ -36,12 +41,25 @@ class Recipe:
     feedback_repeat: int = 5  # feedback is scarce: each drawing appears this often an epoch
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     render: RenderConfig = field(default_factory=RenderConfig)
-    hparams: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_HPARAMS))
+    hparams: dict[str, Any] = field(default_factory=lambda: {**DEFAULT_HPARAMS, "classes": 11,
+                                                             "members": 2})
+    usps_in_phase1: bool = True  # USPS train in every phase-1 epoch too (its BN statistics)
+    negatives_pool: int = 20_000  # generated non-digits, rendered once and cached
+    negatives_per_epoch: int = 6_000  # of which each phase-1 epoch holds this many
+    pen_negatives: int = 6_000  # and each phase-2 epoch this many
+    calibration_holdout: int = 5_000  # MNIST train digits kept out to fit calibration
+    not_digit_budget: float = 0.003  # share of held-out digits the thresholds may reject
+    ambiguous_budget: float = 0.004
     seed: int = 1234
     finetune_epochs: int = 2
     finetune_replay: int = 12_000  # training digits rehearsed per fine-tune epoch
     finetune_feedback_repeat: int = 10
     finetune_learning_rate: float = 2e-4
+
+    @property
+    def negatives(self) -> int:
+        """Generated non-digits to prepare: none for a 10-class model."""
+        return self.negatives_pool if self.hparams.get("classes", 10) > 10 else 0
 
     def as_meta(self, mode: str) -> dict[str, Any]:
         """The settings that shaped a run of `mode`, for meta.json."""

@@ -20,11 +20,18 @@ from typing import Any
 
 import numpy as np
 
-from shared.model_def import build_model
+from shared.model_def import build_model, ensemble_from
 from shared.model_store import META_FILE, MODEL_FILE
 from trainer import fit
-from trainer.data.feedback import split_feedback
-from trainer.data.mix import TrainingData, base_items, load_training_data, pen_items, split_base
+from trainer.data.feedback import split_feedback, within_classes
+from trainer.data.mix import (
+    TrainingData,
+    base_items,
+    load_training_data,
+    pen_items,
+    split_base,
+    with_negatives,
+)
 from trainer.data.sets import LabelledSet
 from trainer.data.sources import DataPaths
 from trainer.feeding import augmented_batches
@@ -42,9 +49,11 @@ def _without_writers(data: TrainingData, writers: np.ndarray | None) -> Training
     """Leave some pen writers out of training (and of the pen evaluation set)."""
     if writers is None or data.pen is None:
         return data
+    from dataclasses import replace
+
     pen = data.pen.without_writers(writers)
-    return TrainingData(data.train, pen, {**data.evaluation, "pendigits_train_writers":
-                                          pen.plain})
+    return replace(data, pen=pen, evaluation={**data.evaluation,
+                                              "pendigits_train_writers": pen.plain})
 
 
 def _validation(data: TrainingData) -> tuple[np.ndarray, np.ndarray] | None:
@@ -57,7 +66,8 @@ def _phase1_key(recipe: Recipe, data: TrainingData, paths: DataPaths) -> str:
     """What phase 1 depends on: its settings, the non-pen data and where it came from."""
     fields = {k: v for k, v in asdict(recipe).items() if k in
               ("epochs", "batch_size", "learning_rate", "lr_floor", "augment", "hparams",
-               "seed")}
+               "seed", "usps_in_phase1", "negatives_pool", "negatives_per_epoch",
+               "calibration_holdout")}
     blob = json.dumps([fields, paths.describe()["mnist"],
                        {s.name: len(s) for s in split_base(data)[0]}], sort_keys=True,
                       default=str)
@@ -67,17 +77,20 @@ def _phase1_key(recipe: Recipe, data: TrainingData, paths: DataPaths) -> str:
 def train_phase1(data: TrainingData, recipe: Recipe, feedback: LabelledSet,
                  on_epoch: fit.EpochHook | None, progress: bool) -> tuple[Any, History, float]:
     """Phase 1: MNIST (+ feedback) from random weights on a cosine schedule."""
-    x, y = base_items(data, feedback, recipe.feedback_repeat)
-    steps = fit.steps_per_epoch(len(y), recipe.batch_size)
+    x, y = base_items(data, feedback, recipe.feedback_repeat, recipe.usps_in_phase1)
+    steps = fit.steps_per_epoch(len(with_negatives(x, y, data, 0, recipe.negatives_per_epoch)[1]),
+                                recipe.batch_size)
     log.info("phase 1: %d digits an epoch, %d epochs", len(y), recipe.epochs)
     import keras
 
     keras.utils.set_random_seed(recipe.seed)
-    model = fit.compile_model(build_model(recipe.hparams), recipe.learning_rate,
-                              recipe.lr_floor, steps * recipe.epochs)
+    model = build_model(recipe.hparams)
+    trainable = fit.compile_model(model, recipe.learning_rate, recipe.lr_floor,
+                                  steps * recipe.epochs)
     history, seconds = fit.fit(
-        model, lambda: augmented_batches(lambda _e: (x, y), recipe.epochs, recipe.batch_size,
-                                         recipe.seed, recipe.augment),
+        trainable, lambda: augmented_batches(
+            lambda e: with_negatives(x, y, data, e, recipe.negatives_per_epoch),
+            recipe.epochs, recipe.batch_size, recipe.seed, recipe.augment),
         recipe.epochs, steps, _validation(data), on_epoch, progress)
     return model, history, seconds
 
@@ -113,16 +126,19 @@ def train_phase2(model: Any, data: TrainingData, recipe: Recipe, feedback: Label
     rng = np.random.default_rng(recipe.seed + 1)
 
     def items(epoch: int) -> tuple[np.ndarray, np.ndarray]:
-        return pen_items(data, epoch, recipe.pen_per_epoch, recipe.pen_replay, feedback,
+        x, y = pen_items(data, epoch, recipe.pen_per_epoch, recipe.pen_replay, feedback,
                          recipe.feedback_repeat, rng)
+        # phase 1 used the first `epochs` slices of the pool; phase 2 goes on from there
+        return with_negatives(x, y, data, 10_000 + epoch, recipe.pen_negatives)
 
     n = len(pen_items(data, 0, recipe.pen_per_epoch, recipe.pen_replay, feedback,
                       recipe.feedback_repeat, np.random.default_rng(0))[1])
+    n += recipe.pen_negatives if data.negatives is not None else 0
     steps = fit.steps_per_epoch(n, recipe.batch_size)
     log.info("phase 2: %d digits an epoch, %d epochs", n, recipe.pen_epochs)
-    fit.compile_model(fit.freeze_batchnorm(model), recipe.pen_learning_rate, recipe.lr_floor,
-                      steps * recipe.pen_epochs)
-    return fit.fit(model, lambda: augmented_batches(items, recipe.pen_epochs,
+    trainable = fit.compile_model(fit.freeze_batchnorm(model), recipe.pen_learning_rate,
+                                  recipe.lr_floor, steps * recipe.pen_epochs)
+    return fit.fit(trainable, lambda: augmented_batches(items, recipe.pen_epochs,
                                                     recipe.batch_size, recipe.seed + 1,
                                                     recipe.pen_augment),
                    recipe.pen_epochs, steps, _validation(data), on_epoch, progress)
@@ -137,11 +153,14 @@ def train_scratch(paths: DataPaths, recipe: Recipe, workdir: Path, cache_dir: Pa
     files go to `workdir`."""
     started = time.perf_counter()
     data = _without_writers(load_training_data(paths, cache_dir, recipe.pen_renders,
-                                               recipe.render, limit), exclude_writers)
+                                               recipe.render, limit,
+                                               recipe.calibration_holdout, recipe.negatives),
+                            exclude_writers)
     fb_train, fb_held = split_feedback(*(feedback or (np.zeros((0, 28, 28)), np.zeros(0))))
+    fb_train = within_classes(fb_train, recipe.hparams.get("classes", 10))
     total = recipe.epochs + recipe.pen_epochs
     if phase1_from is not None:
-        model, history, seconds = _load_phase1(Path(phase1_from))
+        model, history, seconds = _load_phase1(Path(phase1_from), recipe.hparams)
     else:
         model, history, seconds = cached_phase1(data, recipe, paths, cache_dir, fb_train,
                                                 _shifted(on_epoch, 0, total), progress)
@@ -159,16 +178,28 @@ def train_scratch(paths: DataPaths, recipe: Recipe, workdir: Path, cache_dir: Pa
                       fit_seconds, time.perf_counter() - started, extra)
 
 
-def _load_phase1(folder: Path) -> tuple[Any, History, float]:
-    """Phase-1 weights trained earlier, with that run's history and fit time when recorded."""
+def _load_phase1(folder: Path, hparams: dict[str, Any] | None = None
+                 ) -> tuple[Any, History, float]:
+    """Phase-1 weights trained earlier, with that run's history and fit time when recorded.
+
+    `folder` may name several folders, comma-separated: each becomes one member of the
+    ensemble `hparams` asks for, and a 10-class model gains the "not a digit" output
+    (`shared.model_def.ensemble_from`)."""
     import keras
 
-    meta_file = folder / META_FILE
+    folders = [Path(f) for f in str(folder).split(",") if f]
+    models = [keras.saving.load_model(f / MODEL_FILE, compile=False) for f in folders]
+    meta_file = folders[0] / META_FILE
     meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
     history = [{k: v for k, v in h.items() if k != "phase"} for h in meta.get("history", [])
                if h.get("phase") is None]
-    model = keras.saving.load_model(folder / MODEL_FILE, compile=False)
-    log.info("phase 1 weights from %s (%d epochs recorded)", folder, len(history))
+    hp = {**(hparams or {})}
+    wanted = (hp.get("members", 1), hp.get("classes", 10))
+    model = models[0]
+    if len(models) > 1 or wanted != (1, int(model.outputs[0].shape[-1])):
+        model = ensemble_from(models, hp)
+    log.info("phase 1 weights from %s (%d epochs recorded)", ", ".join(map(str, folders)),
+             len(history))
     return model, history, float(meta.get("train_seconds", 0.0))
 
 

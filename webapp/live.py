@@ -20,6 +20,7 @@ from shared.celery_app import CLASSIFY_FRAME_TASK
 from shared.number_wire import checked_any
 from shared.preprocess import InvalidInput
 from shared.redis_keys import COALESCED_COUNTER
+from shared.saliency import EXPLAIN_FIELD, with_explain
 from webapp.answer_clock import AnswerClock
 from webapp.frame_gate import FrameGate, Spawn, call_now
 from webapp.metrics import FRAMES_COALESCED, FRAMES_RECEIVED
@@ -61,7 +62,9 @@ class LiveFrames:
     def _dispatch(self, sid: str, frame: dict[str, Any]) -> None:
         seq = frame["seq"]
         try:
-            item = checked_any({k: v for k, v in frame.items() if k not in ("seq", ARRIVED)})
+            item = checked_any({k: v for k, v in frame.items()
+                                if k not in ("seq", ARRIVED, EXPLAIN_FIELD)})
+            item = with_explain(item, frame)  # the worker adds the saliency map
         except InvalidInput as exc:
             log.info("rejected draw seq=%s from %s: %s", seq, sid, exc)
             self.emit("error", {"seq": seq, "error": str(exc)}, to=sid)

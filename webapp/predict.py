@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify
 
 from shared.celery_app import PREDICT_TASK
 from shared.number_wire import MODE_FIELDS, checked_any
+from shared.saliency import EXPLAIN_FIELD, with_explain
 from webapp.requests_json import item_from_request
 from webapp.services import send, settings
 
@@ -19,8 +20,10 @@ bp = Blueprint("predict", __name__)
 def predict():  # type: ignore[no-untyped-def]
     """Classify one drawing (or, with `"mode": "number"`, read a whole number) on a worker;
     504 if no worker answers in time."""
-    item, extra = item_from_request(MODE_FIELDS)
-    wire = checked_any({**item, **extra})  # cheap checks; an image is decoded by the worker
+    item, extra = item_from_request(MODE_FIELDS | {EXPLAIN_FIELD})
+    modes = {k: v for k, v in extra.items() if k in MODE_FIELDS}
+    wire = checked_any({**item, **modes})  # cheap checks; an image is decoded by the worker
+    wire = with_explain(wire, extra)
     started = time.perf_counter()
     pending = send(PREDICT_TASK, wire, expires=settings().live_task_expires_s)
     try:

@@ -26,7 +26,8 @@ from webapp.metrics import CONNECTIONS
 from webapp.socket_json import UNREADABLE_EVENT, TolerantPacket
 
 log = logging.getLogger(__name__)
-DRAW_FIELDS = {"pixels", "image", "seq", "mode", "strokes"}  # mode: shared/number_wire.py
+# mode and strokes: shared/number_wire.py; explain: shared/saliency.py
+DRAW_FIELDS = {"pixels", "image", "seq", "mode", "strokes", "explain"}
 ROOM_ID = re.compile(r"[0-9a-f]{32}")  # batch and job ids are uuid4().hex
 MAX_SEQ = 2**53 - 1  # JavaScript's largest safe integer; beyond it a seq is not a counter
 

@@ -48,9 +48,10 @@ class ModelHolder:
         return self._current
 
     def predict(self, digits: np.ndarray) -> tuple[np.ndarray, int | None]:
-        """Probabilities and the version that produced them (read once, so they match)."""
+        """Scored rows (probabilities, confidence, rejection: `shared.calibration`) and the
+        version that produced them (read once, so they match)."""
         model = self.current()
-        return model.predict(digits), model.version
+        return model.score(digits), model.version
 
     def refresh(self) -> bool:
         """Load the store's active version if it differs from ours; True if we swapped."""

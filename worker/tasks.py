@@ -20,8 +20,9 @@ from shared import events
 from shared.batches import load_chunk, record_results
 from shared.celery_app import CLASSIFY_CHUNK_TASK, CLASSIFY_FRAME_TASK, PREDICT_TASK
 from shared.number_wire import is_number_item
-from shared.prediction import classify_items
-from shared.preprocess import to_mnist
+from shared.prediction import classify_items, image28_b64
+from shared.preprocess import InvalidInput, to_mnist
+from shared.saliency import explained_prediction, split_explain
 from shared.wire import unpack
 from worker.metrics import ERRORS, PREPROCESS_SECONDS
 from worker.numbers import classify_with_numbers
@@ -79,6 +80,33 @@ def classify_wire_items(items: list[Any], with_image: bool = False,
     return results
 
 
+def classify_explained(item: Any, with_image: bool = False) -> dict[str, Any]:
+    """One live item with `saliency` (issue 12): the occlusion stack of its digit goes through
+    the micro-batcher as one live request, i.e. one forward pass."""
+    runtime = get_runtime()
+    version = runtime.holder.current().version
+    try:
+        digit = prepare(item)
+    except InvalidInput as exc:
+        return {"error": str(exc)}
+    predict = functools.partial(runtime.batcher.classify, live=True)
+    result = explained_prediction(digit, predict, version)
+    if with_image:
+        result["image28_b64"] = image28_b64(digit if digit is not None
+                                            else np.zeros((28, 28), np.uint8))
+    if "digit" in result:
+        result["worker"] = runtime.holder.hostname
+    return result
+
+
+def classify_one_live(item: Any, with_image: bool = False) -> dict[str, Any]:
+    """A live frame or REST item, explained when it asks to be."""
+    item, explain = split_explain(item)
+    if explain:
+        return classify_explained(item, with_image)
+    return classify_wire_items([item], with_image=with_image, live=True)[0]
+
+
 @shared_task(name=CLASSIFY_FRAME_TASK, ignore_result=True)
 def classify_frame(sid: str, seq: int, item: Any, sent_at: float | None = None) -> None:
     """A live `draw` frame: answer that client only.
@@ -88,7 +116,7 @@ def classify_frame(sid: str, seq: int, item: Any, sent_at: float | None = None) 
     `expires` instead of being computed late. (`sent_at` is accepted for older senders.)
     """
     url = get_runtime().settings.redis_url
-    result = classify_wire_items([item], with_image=True, live=True)[0]
+    result = classify_one_live(item, with_image=True)
     if "error" in result:
         log.info("rejected frame seq=%s from %s: %s", seq, sid, result["error"])
         events.emit(url, "error", {"seq": seq, "error": result["error"]}, to=sid)
@@ -99,7 +127,7 @@ def classify_frame(sid: str, seq: int, item: Any, sent_at: float | None = None) 
 @shared_task(name=PREDICT_TASK)
 def predict(item: Any) -> dict[str, Any]:
     """REST `/api/predict`: the prediction travels back through the result backend."""
-    return classify_wire_items([item], live=True)[0]
+    return classify_one_live(item)
 
 
 @shared_task(name=CLASSIFY_CHUNK_TASK, ignore_result=True)

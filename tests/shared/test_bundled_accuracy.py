@@ -15,10 +15,14 @@ from shared.model_store import BUNDLED_DIR, META_FILE, MODEL_FILE
 from shared.preprocess import to_mnist_batch
 from trainer.data.usps import load_usps, prepare_usps
 
-# The bundled model's measured figures (meta.json: 99.51% and 97.81%), floored to 0.1 point.
+# The bundled model's measured figures (meta.json: 99.54% and 98.16%), floored to 0.1 point.
 # Issue 10 targets 99.6% and 98.8%; this model does not reach them (see the README).
 MNIST_TARGET = 0.995
-USPS_TARGET = 0.978
+USPS_TARGET = 0.981
+# Issue 12: the bundled model meets the first two targets; the third is its measured figure
+REJECTED_DIGITS_TARGET = 0.01
+ECE_TARGET = 0.01
+NON_DIGITS_TARGET = 0.88  # measured 88.8% on this sample, 89.9% on all 3,000: 90% is missed
 USPS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "usps"
 
 
@@ -53,3 +57,36 @@ def test_bundled_model_accuracy_on_full_usps_test() -> None:
     assert len(digits) == len(kept) == 2007
     accuracy = _accuracy(digits, kept)
     assert accuracy >= USPS_TARGET, f"bundled model: {accuracy:.2%} < {USPS_TARGET:.1%}"
+
+
+def test_bundled_model_rejects_few_digits_and_is_calibrated(mnist_dir: Path) -> None:
+    """Issue 12 on all 10,000 MNIST test digits: at most 1% wrongly rejected ("not a digit"
+    or "ambiguous"), and an expected calibration error of at most 1% (its own temperature)."""
+    from shared.calibration import CONFIDENCE, REJECTED, expected_calibration_error
+
+    classifier = Classifier(BUNDLED_DIR)
+    if classifier.classes == 10:
+        pytest.skip("the bundled model has no 'not a digit' class")
+    test = load_mnist("test", mnist_dir)
+    digits, _ = to_mnist_batch(test.images)
+    rows = np.concatenate([classifier.score(digits[i : i + 500])
+                           for i in range(0, len(digits), 500)])
+    assert (rows[:, REJECTED] > 0).mean() <= REJECTED_DIGITS_TARGET
+    correct = rows[:, :10].argmax(axis=1) == test.labels
+    assert expected_calibration_error(rows[:, CONFIDENCE], correct) <= ECE_TARGET
+
+
+def test_bundled_model_rejects_generated_non_digits(mnist_dir: Path) -> None:
+    """A deterministic sample of the separate evaluation generator (Liberation fonts, its own
+    seed, cut-offs of MNIST *test* digits): the full 3,000 are in `digitflow eval`."""
+    from shared.calibration import REJECTED
+    from trainer.data.negatives import generate
+
+    classifier = Classifier(BUNDLED_DIR)
+    if classifier.classes == 10:
+        pytest.skip("the bundled model has no 'not a digit' class")
+    test = load_mnist("test", mnist_dir)
+    digits, _ = to_mnist_batch(test.images[:2000])
+    non_digits = generate("eval", 500, digits, test.labels[:2000])
+    rejected = float((classifier.score(non_digits)[:, REJECTED] > 0).mean())
+    assert rejected >= NON_DIGITS_TARGET, f"{rejected:.1%} < {NON_DIGITS_TARGET:.0%}"

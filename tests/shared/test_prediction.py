@@ -62,3 +62,15 @@ def test_with_image_adds_what_the_model_saw() -> None:
     seen = [np.frombuffer(base64.b64decode(r["image28_b64"]), np.uint8) for r in results]
     assert np.array_equal(seen[0], np.full(784, 2))
     assert np.array_equal(seen[1], np.zeros(784))
+
+
+def test_a_scored_row_adds_confidence_and_rejection() -> None:
+    from shared.calibration import SCORED_WIDTH
+
+    row = np.zeros(SCORED_WIDTH)
+    row[7], row[2], row[10], row[11] = 0.6, 0.4, 0.55, 2  # 'ambiguous'
+    out = prediction_dict(row, 3)
+    assert out["digit"] == 7 and len(out["probabilities"]) == 10
+    assert out["confidence"] == 0.55 and out["rejected"] == "ambiguous"
+    plain = prediction_dict(row[:10], 3)
+    assert "confidence" not in plain and "rejected" not in plain

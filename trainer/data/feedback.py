@@ -29,3 +29,9 @@ def split_feedback(digits: np.ndarray, labels: np.ndarray) -> tuple[LabelledSet,
                         np.asarray(labels, np.int64))
     mask = held_out_mask(whole.x)
     return whole.subset(~mask, "feedback train"), whole.subset(mask, "feedback_heldout")
+
+
+def within_classes(part: LabelledSet, classes: int) -> LabelledSet:
+    """The drawings a model of `classes` outputs can learn: "not a digit" feedback (class 10)
+    trains an 11-class model and is left out of a 10-class one."""
+    return part.subset(part.y < classes)

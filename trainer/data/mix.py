@@ -4,6 +4,11 @@ Phase 1 epochs hold all of MNIST train; phase 2 epochs hold all of USPS train,
 `pen_per_epoch` of the random drawings of every pen digit (new ones each epoch) and a
 replayed sample of MNIST. Both add the feedback, repeated. Evaluation sets are the test
 files and the plain drawings of the pen digits.
+
+With "not a digit" (issue 12), each epoch also holds a fresh slice of the generated
+non-digits (label 10), and a fixed share of MNIST train is held out of training altogether:
+it fits the temperature and the rejection thresholds (`rejection` sets, never trained on),
+so the test sets stay untouched.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from trainer.data import negatives as neg
 from trainer.data.sets import LabelledSet, PenData, mnist_sets, pendigits_data, usps_sets
 from trainer.data.sources import DataPaths
 from trainer.data.strokes import RenderConfig
@@ -25,23 +31,52 @@ class TrainingData:
     train: list[LabelledSet]
     pen: PenData | None
     evaluation: dict[str, LabelledSet] = field(default_factory=dict)
+    negatives: np.ndarray | None = None  # the training generator's pool (label 10)
+    # mnist_heldout + negatives_calibration (fit calibration), negatives_eval (scored only)
+    rejection: dict[str, LabelledSet] = field(default_factory=dict)
 
     def sizes(self) -> dict[str, int]:
         """Items per source, for meta.json."""
         out = {s.name: len(s) for s in self.train}
         if self.pen is not None:
             out["pendigits digits"] = len(self.pen.plain)
+        if self.negatives is not None:
+            out["not-a-digit pool"] = len(self.negatives)
+        out.update({name: len(s) for name, s in self.rejection.items()})
         return out
 
 
+HOLDOUT_SEED = 4242
+CALIBRATION_NEGATIVES = 2000
+EVAL_NEGATIVES = 3000
+
+
+def split_holdout(train: LabelledSet, n: int) -> tuple[LabelledSet, LabelledSet]:
+    """(the training part, `n` held-out digits), the same digits every run."""
+    if n <= 0:
+        return train, LabelledSet("mnist_heldout", train.x[:0], train.y[:0])
+    order = np.random.default_rng(HOLDOUT_SEED).permutation(len(train))
+    held = np.sort(order[: min(n, len(train) // 5)])
+    keep = np.ones(len(train), bool)
+    keep[held] = False
+    return train.subset(keep), train.subset(held, "mnist_heldout")
+
+
 def load_training_data(paths: DataPaths, cache_dir: Path | None, pen_renders: int,
-                       render_cfg: RenderConfig, limit: int | None = None) -> TrainingData:
-    """Load (and cache) each enabled source."""
+                       render_cfg: RenderConfig, limit: int | None = None,
+                       holdout: int = 0, negatives: int = 0) -> TrainingData:
+    """Load (and cache) each enabled source; with `negatives`, a pool of that many generated
+    non-digits and the rejection sets (which need MNIST)."""
     data = TrainingData([], None)
     if paths.use_mnist:
         train, test = mnist_sets(paths.mnist, cache_dir, limit)
+        train, held = split_holdout(train, holdout)
         data.train.append(train)
         data.evaluation["mnist_test"] = test
+        if len(held):
+            data.rejection["mnist_heldout"] = held
+        if negatives > 0:
+            add_negatives(data, train, test, negatives, cache_dir, limit)
     if paths.usps is not None:
         train, test = usps_sets(paths.usps, cache_dir, limit)
         data.train.append(train)
@@ -50,6 +85,32 @@ def load_training_data(paths: DataPaths, cache_dir: Path | None, pen_renders: in
         data.pen = pendigits_data(paths.pendigits, cache_dir, pen_renders, render_cfg, limit)
         data.evaluation["pendigits_train_writers"] = data.pen.plain
     return data
+
+
+def add_negatives(data: TrainingData, train: LabelledSet, test: LabelledSet, n: int,
+                  cache_dir: Path | None, limit: int | None) -> None:
+    """The training pool (cut-offs from MNIST train), the calibration set and the separate
+    evaluation set (other fonts, other seed, cut-offs from MNIST test)."""
+    small = limit is not None  # smoke runs: a few of each, nothing cached
+    n, n_cal, n_eval = ((min(n, max(limit, 50)), 100, 100) if small
+                        else (n, CALIBRATION_NEGATIVES, EVAL_NEGATIVES))
+    cache = None if small else cache_dir
+    data.negatives = neg.negatives("train", n, train.x, train.y, cache)
+    for kind, count, source in (("calibration", n_cal, train), ("eval", n_eval, test)):
+        x = neg.negatives(kind, count, source.x, source.y, cache)
+        data.rejection[f"negatives_{kind}"] = LabelledSet(
+            f"negatives_{kind}", x, np.full(len(x), neg.NOT_A_DIGIT, np.int64))
+
+
+def with_negatives(x: np.ndarray, y: np.ndarray, data: TrainingData, epoch: int, n: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """An epoch's items plus the epoch-th slice of `n` non-digits from the pool (wrapping)."""
+    pool = data.negatives
+    if pool is None or n <= 0 or not len(pool):
+        return x, y
+    pick = (np.arange(n) + epoch * n) % len(pool)
+    return (np.concatenate([x, pool[pick]]),
+            np.concatenate([y, np.full(n, neg.NOT_A_DIGIT, np.int64)]))
 
 
 def _join(parts: list[LabelledSet]) -> tuple[np.ndarray, np.ndarray]:
@@ -66,10 +127,12 @@ def split_base(data: TrainingData) -> tuple[list[LabelledSet], list[LabelledSet]
     return (base, [s for s in data.train if s.name != BASE_SET]) if base else (data.train, [])
 
 
-def base_items(data: TrainingData, feedback: LabelledSet | None, feedback_repeat: int
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Phase 1's epoch: MNIST train, plus the repeated feedback."""
-    parts = list(split_base(data)[0])
+def base_items(data: TrainingData, feedback: LabelledSet | None, feedback_repeat: int,
+               with_others: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Phase 1's epoch: MNIST train (and, `with_others`, the other scanned sets: USPS),
+    plus the repeated feedback."""
+    base, others = split_base(data)
+    parts = list(base) + (list(others) if with_others else [])
     if feedback is not None and len(feedback):
         parts += [feedback] * feedback_repeat
     return _join(parts)

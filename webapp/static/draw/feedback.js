@@ -1,6 +1,7 @@
 /* "Wrong? It was a …": send the last frame with the user's label to /api/feedback. */
 const feedbackButtons = document.querySelector("#feedback-buttons");
 const feedbackStatus = document.querySelector("#feedback-status");
+const NOT_A_DIGIT = "not a digit"; // the API's label for a drawing that is no digit at all
 
 /** Clear the feedback line (a new drawing starts). */
 export function clearFeedbackStatus() {
@@ -26,7 +27,8 @@ async function sendFeedback(frame, label) {
     const body = await res.json().catch(() => ({}));
     if (res.ok) {
       const count = body.count !== undefined ? ` (${body.count} collected)` : "";
-      feedbackStatus.textContent = `Thanks! Saved as a ${label}${count}.`;
+      const saved = label === NOT_A_DIGIT ? "not a digit" : `a ${label}`;
+      feedbackStatus.textContent = `Thanks! Saved as ${saved}${count}.`;
       feedbackStatus.className = "feedback-status ok";
     } else {
       feedbackStatus.textContent = `Could not save: ${body.error || res.status}`;
@@ -40,7 +42,7 @@ async function sendFeedback(frame, label) {
   }
 }
 
-/** One button per digit; `lastFrame()` gives the frame (a PNG data URL) the label is for. */
+/** One button per digit and one for "not a digit"; `lastFrame()` gives the frame (a PNG data URL) the label is for. */
 export function initFeedback(lastFrame) {
   for (let d = 0; d < 10; d++) {
     const b = document.createElement("button");
@@ -51,4 +53,11 @@ export function initFeedback(lastFrame) {
     b.addEventListener("click", () => sendFeedback(lastFrame(), d));
     feedbackButtons.appendChild(b);
   }
+  const none = document.createElement("button");
+  none.type = "button";
+  none.className = "fb-btn";
+  none.textContent = "not a digit";
+  none.setAttribute("aria-label", "It was not a digit");
+  none.addEventListener("click", () => sendFeedback(lastFrame(), NOT_A_DIGIT));
+  feedbackButtons.appendChild(none);
 }

@@ -1,5 +1,6 @@
 /* Live frames: throttled `draw` events with a seq, and the replies that are still current. */
 import { grabFrame, hasInk } from "./canvas.js";
+import { explainRequested } from "./explain.js";
 
 const SEND_INTERVAL_MS = 100; // at most one `draw` per this many ms while drawing
 
@@ -42,7 +43,10 @@ export function sendNow() {
   lastSeq += 1;
   // Socket.IO buffers emits while disconnected and flushes them on reconnect; the
   // seq check on replies keeps stale ones from being shown.
-  socket.emit("draw", { image: lastFrame, seq: lastSeq, ...frameExtras() });
+  const frame = { image: lastFrame, seq: lastSeq, ...frameExtras() };
+  // the answer brings a saliency map (one digit only: number mode has no single map)
+  if (explainRequested() && !frame.mode) frame.explain = true;
+  socket.emit("draw", frame);
 }
 
 /** The drawing was cleared: replies still in flight for it must not reappear. */

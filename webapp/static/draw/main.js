@@ -3,6 +3,7 @@
  *   live.js      throttled `draw` frames and the replies still current
  *   socket.js    the Socket.IO connection and its indicator
  *   view.js      the prediction, bars, preview, version, notices
+ *   explain.js   the "what did it look at" toggle and the saliency overlay
  *   feedback.js  "it was a …" labels for the next retrain
  *   training.js  retraining: start a job and follow it
  *   train_chart.js  the accuracy-per-epoch chart
@@ -15,6 +16,7 @@
  */
 import { hasInk, initCanvas, undoLastStroke, wipe } from "./canvas.js";
 import { strokeCount } from "./strokes.js";
+import { initExplain } from "./explain.js";
 import { clearFeedbackStatus, initFeedback } from "./feedback.js";
 import {
   forgetDrawing, initLive, resendIfUnanswered, scheduleSend, sendNow, setFrameExtras, state,
@@ -78,6 +80,7 @@ socket.on("model_activated", (msg) => {
   refreshModelsIfOpen();
 });
 initFeedback(() => state.lastFrame);
+initExplain(sendNow);
 initTraining(socket, refreshModelsIfOpen);
 
 $("#clear").addEventListener("click", clearAll);

@@ -1,5 +1,8 @@
-/* What the page shows: the predicted digit, its probability bars, the model's 28x28 input,
- * the model version, and short notices and errors. */
+/* What the page shows: the predicted digit (or "not a digit" / "not sure"), its probability
+ * bars, the model's 28x28 input (with the saliency map over it when asked for), the model
+ * version, and short notices and errors. */
+import { paintSaliency } from "./explain.js";
+
 const $ = (sel) => document.querySelector(sel);
 const digitEl = $("#digit");
 const digitCaption = $("#digit-caption");
@@ -44,12 +47,20 @@ export function renderPrediction(msg) {
     ? msg.probabilities.map((p) => (Number.isFinite(+p) ? Math.max(0, Math.min(1, +p)) : 0))
     : new Array(10).fill(0);
   const empty = msg.digit === null || msg.digit === undefined;
+  const notDigit = !empty && msg.rejected === "not a digit";
+  const unsure = !empty && msg.rejected === "ambiguous";
+  const confidence = Number.isFinite(+msg.confidence) ? +msg.confidence
+    : (empty ? 0 : probs[msg.digit]);
 
-  digitEl.textContent = empty ? "—" : String(msg.digit);
+  digitEl.textContent = empty ? "—" : (notDigit ? "not a digit" : String(msg.digit));
   digitEl.classList.toggle("empty", empty);
+  digitEl.classList.toggle("rejected", notDigit);
+  digitEl.classList.toggle("unsure", unsure);
   digitCaption.textContent = empty
     ? "draw a digit"
-    : `${(probs[msg.digit] * 100).toFixed(1)}% confident`;
+    : notDigit ? `best guess ${msg.digit} (${(confidence * 100).toFixed(1)}%)`
+      : unsure ? `not sure: ${(confidence * 100).toFixed(1)}% confident`
+        : `${(confidence * 100).toFixed(1)}% confident`;
 
   barRows.forEach((b, d) => {
     const p = empty ? 0 : probs[d];
@@ -59,6 +70,7 @@ export function renderPrediction(msg) {
   });
 
   drawPreview(empty ? null : msg.image28_b64);
+  if (!empty) paintSaliency(previewCtx, msg.saliency);
 }
 
 // image28_b64 is exactly what the model saw (784 bytes, row-major, base64: a short string
