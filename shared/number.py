@@ -1,6 +1,6 @@
 """Number mode: reading whole numbers in the same forward pass as single digits.
 
-A worker (or `digitflow predict --number`, or bench/numbers.py) cuts a number into places
+A worker (or `digitflow predict --number`, or bench/whole_numbers.py) cuts a number into places
 (`shared.segment`), turns every crop of every reading through the one `to_mnist`, and
 classifies them with any single-digit items of the same call in ONE forward pass
 (`classify_items`); then, per place, the reading the model is surest of wins. The answer is
@@ -27,8 +27,8 @@ MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
 # Whether a place that can be read whole or cut is two digits: a logistic regression on
 # split_features. The model alone reads the halves of a wide 0 as two sure digits and a
 # touching "17" as one sure digit; the place's width for its line settles most of those.
-# Fitted by `python bench/numbers.py --tune` on numbers composed from MNIST *train* digits and
-# from the tuning half of the pendigits writers, never on what bench/numbers.py reports on.
+# Fitted by `python bench/whole_numbers.py --tune` on numbers composed from MNIST *train* digits and
+# from the tuning half of the pendigits writers, never on what bench/whole_numbers.py reports on.
 SPLIT_WEIGHTS = (-15.939, 13.107, -1.183, 1.678, 0.593, -0.588)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 from pathlib import Path
 
 from shared import celery_app, redis_keys
@@ -101,3 +102,12 @@ def test_no_import_loop() -> None:
     files = {module_name(p): p for p in python_files(PACKAGES)}
     graph = {name: imports_of(path, set(files)) - {name} for name, path in files.items()}
     assert find_cycle(graph) is None
+
+
+def test_no_script_folder_shadows_the_standard_library() -> None:
+    """`python bench/x.py` puts bench/ first on sys.path: a bench/numbers.py once replaced the
+    stdlib `numbers` that numpy imports, and every benchmark died at `import numpy`."""
+    for folder in ("bench", "devtools", "cli"):
+        names = {p.stem for p in (REPO / folder).glob("*.py")}
+        clash = names & set(sys.stdlib_module_names)
+        assert not clash, f"{folder}/ shadows the standard library: {sorted(clash)}"

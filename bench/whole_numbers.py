@@ -9,9 +9,9 @@ pixels alone (REST/CLI) and with the strokes' extents (as the live page sends th
 exact-number accuracy, per-digit accuracy, the segmentation error rate (wrong digit count),
 and saves a PNG of a sample of the misses. Seeded: the same command gives the same figures.
 
-    python bench/numbers.py                      # 1000 numbers of each kind
-    python bench/numbers.py --n 300 --seed 1
-    python bench/numbers.py --tune               # pick SPLIT_PENALTY on MNIST *train* digits
+    python bench/whole_numbers.py                      # 1000 numbers of each kind
+    python bench/whole_numbers.py --n 300 --seed 1
+    python bench/whole_numbers.py --tune               # pick SPLIT_PENALTY on MNIST *train* digits
 """
 
 # ruff: noqa: E402  (the path fix below must run before any other import)
@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sys
 
-# Run as `python bench/numbers.py`, this folder comes first on sys.path and this file would
+# Run as `python bench/whole_numbers.py`, this folder comes first on sys.path and this file would
 # shadow the standard library's `numbers` (which numpy imports): put the repository there.
 sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
