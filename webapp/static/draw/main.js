@@ -7,6 +7,7 @@
  *   feedback.js  "it was a …" labels for the next retrain
  *   training.js  retraining: start a job and follow it
  *   train_chart.js  the accuracy-per-epoch chart
+ *   chart_canvas.js one canvas set-up (size, pixel ratio, clear) for both charts
  *   models.js    the versions table and activation
  *   strokes.js   the stroke list behind the canvas (undo, stroke extents)
  *   undo.js      the undo button and Ctrl-Z / Cmd-Z

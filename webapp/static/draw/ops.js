@@ -1,6 +1,7 @@
 /* The operator's view in the admin panel: workers, queue depths, live answer latency over
    the last minute (a plain canvas chart, no library), recent batches and training jobs.
    Polled from GET /api/admin/status with the admin token, only while the panel is open. */
+import { fitCanvas } from "./chart_canvas.js";
 import { authHeaders } from "./admin_token.js";
 
 const POLL_MS = 3000;
@@ -92,14 +93,7 @@ function render(body) {
 /** p50 and p99 per bucket of the last minute, oldest left; empty buckets leave gaps. */
 export function drawLatency() {
   const series = (lastLatency && lastLatency.series) || [];
-  const dpr = Math.min(window.devicePixelRatio || 1, 2);
-  const cssW = chart.clientWidth || 400;
-  const cssH = chart.clientHeight || 140;
-  if (chart.width !== Math.round(cssW * dpr)) chart.width = Math.round(cssW * dpr);
-  if (chart.height !== Math.round(cssH * dpr)) chart.height = Math.round(cssH * dpr);
-  const c = chart.getContext("2d");
-  c.setTransform(dpr, 0, 0, dpr, 0, 0);
-  c.clearRect(0, 0, cssW, cssH);
+  const { c, cssW, cssH } = fitCanvas(chart, 140);
   const pad = { l: 52, r: 10, t: 10, b: 22 };
   const w = cssW - pad.l - pad.r;
   const h = cssH - pad.t - pad.b;

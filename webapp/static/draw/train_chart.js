@@ -1,16 +1,10 @@
 /* The training chart: a plain canvas line chart of accuracy per epoch, no library. */
+import { fitCanvas } from "./chart_canvas.js";
 const chart = document.querySelector("#train-chart");
 
 /** Plot accuracy and val_accuracy per epoch; `history[epoch-1]` is that epoch's metrics. */
 export function plotAccuracy(history, epochs, following) {
-  const dpr = Math.min(window.devicePixelRatio || 1, 2);
-  const cssW = chart.clientWidth || 400;
-  const cssH = chart.clientHeight || 200;
-  if (chart.width !== Math.round(cssW * dpr)) chart.width = Math.round(cssW * dpr);
-  if (chart.height !== Math.round(cssH * dpr)) chart.height = Math.round(cssH * dpr);
-  const c = chart.getContext("2d");
-  c.setTransform(dpr, 0, 0, dpr, 0, 0);
-  c.clearRect(0, 0, cssW, cssH);
+  const { c, cssW, cssH } = fitCanvas(chart, 200);
 
   const pad = { l: 40, r: 10, t: 10, b: 24 };
   const w = cssW - pad.l - pad.r;
