@@ -365,6 +365,13 @@ class Bench:
         result["coalesced"] = self.system.coalesced() - co0
         return result, cpu
 
+    async def run_and_close(self, coro: Any, drawers: list[Drawer]) -> dict:
+        """`measured` for a run of drawers: its row with CPU per frame; then disconnect them."""
+        res, cpu = await self.measured(coro, lambda r: r["answered"])
+        for d in drawers:
+            await close_client(d.sio)
+        return {**res, "cpu_ms_per_frame": cpu}
+
     async def plain(self, n: int, healthz: bool = False) -> dict:
         """n drawers alone."""
         ds = await self.drawers(n)
@@ -379,10 +386,7 @@ class Bench:
                 out["healthz"] = await probe.stop()
             return out
 
-        res, cpu = await self.measured(go(), lambda r: r["answered"])
-        for d in ds:
-            await close_client(d.sio)
-        return {**res, "cpu_ms_per_frame": cpu}
+        return await self.run_and_close(go(), ds)
 
     async def compare_web(self, n: int, rounds: int) -> dict:
         """n drawers on one web process directly, then through nginx in front of all of
@@ -460,10 +464,7 @@ class Bench:
                 out["batch_failure"] = batch.get("failure")
             return out
 
-        res, cpu = await self.measured(go(), lambda r: r["answered"])
-        for d in ds:
-            await close_client(d.sio)
-        return {**res, "cpu_ms_per_frame": cpu}
+        return await self.run_and_close(go(), ds)
 
     async def with_idle(self, n: int, n_idle: int) -> dict:
         """n drawers (and a /healthz probe) while n_idle idle connections are held."""
@@ -528,10 +529,7 @@ class Bench:
                     "heavy": latency_stats([streamer]),
                     "rss_growth_mb": {r: peak[r] - rss0[r] for r in peak}}
 
-        res, cpu = await self.measured(go(), lambda r: r["answered"])
-        for d in [*ds, streamer]:
-            await close_client(d.sio)
-        return {**res, "cpu_ms_per_frame": cpu}
+        return await self.run_and_close(go(), [*ds, streamer])
 
 
 class HealthProbe:
