@@ -133,7 +133,8 @@ def train_phase2(model: Any, data: TrainingData, recipe: Recipe, feedback: Label
 
     n = len(pen_items(data, 0, recipe.pen_per_epoch, recipe.pen_replay, feedback,
                       recipe.feedback_repeat, np.random.default_rng(0))[1])
-    n += recipe.pen_negatives if data.negatives is not None else 0
+    if data.negatives is not None:  # as many as `with_negatives` adds
+        n += min(recipe.pen_negatives, len(data.negatives))
     steps = fit.steps_per_epoch(n, recipe.batch_size)
     log.info("phase 2: %d digits an epoch, %d epochs", n, recipe.pen_epochs)
     trainable = fit.compile_model(fit.freeze_batchnorm(model), recipe.pen_learning_rate,

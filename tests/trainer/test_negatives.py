@@ -52,3 +52,12 @@ def test_each_epoch_takes_a_new_slice_of_the_pool() -> None:
     x1, _ = with_negatives(x, y, data, 1, 4)
     assert y0.tolist() == [3, 4] + [neg.NOT_A_DIGIT] * 4
     assert x0[2:, 0, 0].tolist() == [0, 1, 2, 3] and x1[2:, 0, 0].tolist() == [4, 5, 6, 7]
+
+
+def test_an_epoch_never_holds_a_non_digit_twice() -> None:
+    """A smoke run's pool of a few hundred must not become thousands of repeats an epoch."""
+    pool = np.arange(3, dtype=np.uint8)[:, None, None] * np.ones((1, 28, 28), np.uint8)
+    data = TrainingData([], None, negatives=pool)
+    x, y = with_negatives(np.zeros((1, 28, 28), np.uint8), np.array([5]), data, 2, 100)
+    assert y.tolist() == [5] + [neg.NOT_A_DIGIT] * 3
+    assert sorted(x[1:, 0, 0].tolist()) == [0, 1, 2]

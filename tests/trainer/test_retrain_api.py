@@ -1,5 +1,5 @@
 """Retraining through the API with a real trainer process: auth, one job at a time, progress
-events, a gated publish, both modes. Training is limited to a few thousand images so it takes
+events, a gated publish, both modes. Training is limited to a few hundred images so it takes
 seconds; the small scratch model falls short of the bundled one, so the gate must reject it."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ADMIN = {"Authorization": "Bearer test-admin-token"}
 @pytest.fixture(scope="module")
 def trainer_stack(redis_server, tmp_path_factory, mnist_dir):  # type: ignore[no-untyped-def]
     url = redis_server.url.rsplit("/", 1)[0] + "/4"
-    with training_stack(url, tmp_path_factory.mktemp("train"), TRAIN_LIMIT="1500",
+    with training_stack(url, tmp_path_factory.mktemp("train"), TRAIN_LIMIT="600",
                         MNIST_DIR=str(mnist_dir)) as stack:
         yield stack
 

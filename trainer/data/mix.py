@@ -104,10 +104,14 @@ def add_negatives(data: TrainingData, train: LabelledSet, test: LabelledSet, n: 
 
 def with_negatives(x: np.ndarray, y: np.ndarray, data: TrainingData, epoch: int, n: int
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """An epoch's items plus the epoch-th slice of `n` non-digits from the pool (wrapping)."""
+    """An epoch's items plus the epoch-th slice of `n` non-digits from the pool (wrapping).
+
+    An epoch holds each non-digit at most once: a small pool (a `--limit` smoke run) gives a
+    small slice, so a few hundred digits are not drowned in thousands of repeated negatives."""
     pool = data.negatives
     if pool is None or n <= 0 or not len(pool):
         return x, y
+    n = min(n, len(pool))
     pick = (np.arange(n) + epoch * n) % len(pool)
     return (np.concatenate([x, pool[pick]]),
             np.concatenate([y, np.full(n, neg.NOT_A_DIGIT, np.int64)]))
