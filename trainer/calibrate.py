@@ -37,11 +37,12 @@ def raw_outputs(classifier: Any, x: np.ndarray) -> np.ndarray:
 
 
 def fit_calibration(classifier: Any, heldout: LabelledSet, not_digit_budget: float,
-                    ambiguous_budget: float) -> Calibration:
+                    ambiguous_budget: float, not_digit_floor: float = 0.0) -> Calibration:
     """Temperature by NLL on the held-out digits, then the thresholds from their budgets."""
     raw = raw_outputs(classifier, heldout.x)
     temperature = fit_temperature(raw, heldout.y)
-    return choose_thresholds(raw, temperature, not_digit_budget, ambiguous_budget)
+    return choose_thresholds(raw, temperature, not_digit_budget, ambiguous_budget,
+                             not_digit_floor)
 
 
 def rejection_shares(scored: np.ndarray) -> dict[str, float]:

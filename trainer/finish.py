@@ -62,7 +62,7 @@ def calibrate_saved(classifier: Any, workdir: Path, meta: dict[str, Any], recipe
 
     rej = data.rejection
     cal = fit_calibration(classifier, rej["mnist_heldout"], recipe.not_digit_budget,
-                          recipe.ambiguous_budget)
+                          recipe.ambiguous_budget, recipe.not_digit_floor)
     meta["calibration"] = {
         **cal.as_meta(),
         "fitted_on": f"mnist_heldout: {len(rej['mnist_heldout'])} MNIST train digits never "

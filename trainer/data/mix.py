@@ -92,14 +92,23 @@ def add_negatives(data: TrainingData, train: LabelledSet, test: LabelledSet, n: 
     """The training pool (cut-offs from MNIST train), the calibration set and the separate
     evaluation set (other fonts, other seed, cut-offs from MNIST test)."""
     small = limit is not None  # smoke runs: a few of each, nothing cached
-    n, n_cal, n_eval = ((min(n, max(limit, 50)), 100, 100) if small
-                        else (n, CALIBRATION_NEGATIVES, EVAL_NEGATIVES))
+    n = min(n, max(limit, 50)) if small else n
     cache = None if small else cache_dir
     data.negatives = neg.negatives("train", n, train.x, train.y, cache)
+    data.rejection.update(negative_sets(train, test, cache, small))
+
+
+def negative_sets(train: LabelledSet, test: LabelledSet, cache_dir: Path | None,
+                  small: bool = False) -> dict[str, LabelledSet]:
+    """`negatives_calibration` (the training generator, its own seed, cut-offs of MNIST
+    train) and `negatives_eval` (other fonts, other seed, cut-offs of MNIST test)."""
+    n_cal, n_eval = (100, 100) if small else (CALIBRATION_NEGATIVES, EVAL_NEGATIVES)
+    out = {}
     for kind, count, source in (("calibration", n_cal, train), ("eval", n_eval, test)):
-        x = neg.negatives(kind, count, source.x, source.y, cache)
-        data.rejection[f"negatives_{kind}"] = LabelledSet(
-            f"negatives_{kind}", x, np.full(len(x), neg.NOT_A_DIGIT, np.int64))
+        x = neg.negatives(kind, count, source.x, source.y, cache_dir)
+        out[f"negatives_{kind}"] = LabelledSet(f"negatives_{kind}", x,
+                                               np.full(len(x), neg.NOT_A_DIGIT, np.int64))
+    return out
 
 
 def with_negatives(x: np.ndarray, y: np.ndarray, data: TrainingData, epoch: int, n: int

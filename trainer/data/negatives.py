@@ -43,7 +43,9 @@ NOT_A_DIGIT = 10  # the extra class's label
 LETTERS = "ACEFHKMNPRUVWXcefhkmnprvwx#%+=*@"
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 FONT_FAMILIES = {"train": "DejaVu", "calibration": "DejaVu", "eval": "Liberation"}
-SEEDS = {"train": 7001, "calibration": 7002, "eval": 7003}
+# "eval" was 7003 until the rejection thresholds were re-chosen (on validation data): that set
+# had been looked at while comparing rules, so the evaluation set was drawn afresh after.
+SEEDS = {"train": 7001, "calibration": 7002, "eval": 7006}
 KIND_SHARES = {"letter": 0.4, "scribble": 0.2, "shape": 0.2, "cutoff": 0.2}
 # (digit, which half is kept) pairs whose half does not read as a digit
 CUTOFF_HALVES = ((0, "top"), (0, "bottom"), (2, "top"), (2, "bottom"), (3, "left"),
