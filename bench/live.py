@@ -1,13 +1,15 @@
 """Live-drawing benchmark: asyncio Socket.IO clients that draw what the page draws.
 
-Each drawer is a python-socketio AsyncClient that sends `draw` frames at --fps (10/s, like the
-page's 100 ms throttle). A frame is what webapp/static/draw.js sends: a FRAME x FRAME canvas
-(112x112) of an MNIST test digit, by default in the page's encoding (a PNG data URL);
-`--encoding pixels` sends the 12,544-number JSON array the page sent before. Latency is measured
-from the emit to the `prediction` for that seq. All clients share one asyncio loop, so
-thousands of connections need no thread each. Clients spread over loopback source addresses
-(127.0.x.y, --per-address connections each), as many users would, so a per-address
-connection cap does not refuse the benchmark itself.
+Each drawer is a python-socketio AsyncClient that draws a frame every 1/--fps s (10/s, like
+the page's 100 ms throttle) and, as the page does, keeps one frame in flight: a frame drawn
+before the answer came waits, replaced by newer ones (--ungated sends every frame at once). A
+frame is what webapp/static/draw/live.js sends: a FRAME x FRAME canvas (112x112) of an MNIST
+test digit, by default in the page's encoding (a PNG data URL); `--encoding pixels` sends the
+12,544-number JSON array the page sent before. Latency is measured from when the frame was
+drawn to the `prediction` for that seq. All clients share one asyncio loop, so thousands of
+connections need no thread each. Clients spread over loopback source addresses (127.0.x.y,
+--per-address connections each), as many users would, so a per-address connection cap does
+not refuse the benchmark itself.
 
 Runs (all in one system, so every ratio below is measured in the same conditions):
   plain     each level of --clients alone: sent/answered/coalesced/late, p50/p95/p99, and
@@ -32,8 +34,9 @@ Runs (all in one system, so every ratio below is measured in the same conditions
 For every run it prints the CPU seconds each process used (web server, workers, Redis, this
 benchmark client; psutil, whole process trees) per answered frame, in ms.
 
-"late" = frames with no answer within 2 s. "coalesced" = frames the system skipped because a
-newer frame of the same client replaced them (by design; read from Redis).
+"late" = frames with no answer within 2 s. "coalesced" = frames skipped because a newer frame
+of the same client replaced them (by design): held back by the client, or by the web's gate
+(read from Redis).
 
     python bench/live.py                                 # 1, 10, 50 drawers, 1 worker
     python bench/live.py --clients 1 --batch 20000       # live alone vs during a batch
@@ -83,6 +86,7 @@ from shared.redis_keys import COALESCED_COUNTER
 
 FRAME = 112  # FRAME_SIZE in webapp/static/draw/canvas.js
 LATE_S = 2.0
+IN_FLIGHT_TIMEOUT_S = 2.0  # the page's IN_FLIGHT_TIMEOUT_MS
 P99_TARGET_MS = 100.0
 ENCODINGS = ("image", "pixels")  # the page's (a PNG data URL), then the contract's JSON array
 CONNECT_TIMEOUT_S = 20.0
@@ -223,14 +227,25 @@ async def close_client(sio: socketio.AsyncClient) -> None:
 
 
 class Drawer:
-    """One simulated user: sends frames at `fps`, records when each answer arrives."""
+    """One simulated user: draws a frame every 1/`fps` s and records when each is answered.
 
-    def __init__(self, frames: list[dict[str, Any]]) -> None:
+    `gated` (the default) behaves as the page does (webapp/static/draw/live.js): at most one
+    frame in flight; a frame drawn meanwhile waits, replaced by any newer one, and goes when
+    the answer comes (or after IN_FLIGHT_TIMEOUT_S). Its latency counts from when it was
+    drawn, not sent. Ungated, every frame is sent at once, as a careless client would.
+    """
+
+    def __init__(self, frames: list[dict[str, Any]], gated: bool = True) -> None:
         self.frames = frames
-        self.sent: dict[int, float] = {}
+        self.gated = gated
+        self.sent: dict[int, float] = {}  # seq -> when it was drawn
         self.latency_ms: dict[int, float] = {}
         self.errors: list[Any] = []
         self.sio: socketio.AsyncClient | None = None
+        self.in_flight: int | None = None
+        self.in_flight_at = 0.0
+        self.parked: int | None = None
+        self.held_back = 0  # frames replaced by a newer one before they were sent
 
     async def connect(self, url: str, addr: str) -> None:
         self.sio = await open_client(url, addr)
@@ -241,9 +256,29 @@ class Drawer:
         seq = data.get("seq")
         if seq in self.sent and seq not in self.latency_ms:
             self.latency_ms[seq] = (time.perf_counter() - self.sent[seq]) * 1000
+        await self._answered(seq)
 
     async def _on_error(self, data: Any) -> None:
         self.errors.append(data)
+        await self._answered(data.get("seq") if isinstance(data, dict) else None)
+
+    async def _answered(self, seq: Any) -> None:
+        """The in-flight frame (or a newer one) was answered: send the waiting one."""
+        if self.in_flight is None or not isinstance(seq, int) or seq < self.in_flight:
+            return
+        self.in_flight = None
+        if self.parked is not None:
+            waiting, self.parked = self.parked, None
+            await self._emit(waiting)
+
+    async def _emit(self, seq: int) -> None:
+        assert self.sio is not None
+        if self.gated:
+            self.in_flight, self.in_flight_at = seq, time.perf_counter()
+        try:
+            await self.sio.emit("draw", {**self.frames[seq % len(self.frames)], "seq": seq})
+        except Exception as exc:
+            self.errors.append(repr(exc))
 
     async def draw(self, start_at: float, until: float, fps: float,
                    stop: asyncio.Event | None = None) -> None:
@@ -253,12 +288,16 @@ class Drawer:
         while next_t < until and not (stop and stop.is_set()):
             await asyncio.sleep(max(0.0, next_t - time.perf_counter()))
             seq += 1
-            self.sent[seq] = time.perf_counter()
-            try:
-                await self.sio.emit("draw", {**self.frames[seq % len(self.frames)], "seq": seq})
-            except Exception as exc:
-                self.errors.append(repr(exc))
-                return
+            now = self.sent[seq] = time.perf_counter()
+            if self.in_flight is not None and now - self.in_flight_at > IN_FLIGHT_TIMEOUT_S:
+                self.in_flight = None  # its answer was lost: as the page does, send again
+            if self.in_flight is None:
+                await self._emit(seq)
+                if not self.sio.connected:
+                    return
+            else:
+                self.held_back += self.parked is not None
+                self.parked = seq
             next_t += period
 
 
@@ -287,6 +326,7 @@ def latency_stats(drawers: list[Drawer], t0: float = 0.0, t1: float = float("inf
     a = np.array(lat)
     pct = {f"p{q}_ms": float(np.percentile(a, q)) if a.size else None for q in (50, 95, 99)}
     return {"sent": sent, "answered": int(a.size), "late": late,
+            "held_back": sum(d.held_back for d in drawers),
             "max_ms": float(a.max()) if a.size else None,
             "errors": sum(len(d.errors) for d in drawers), **pct}
 
@@ -334,9 +374,10 @@ class Bench:
     fps: float
     duration: float
     addresses: Addresses
+    gated: bool = True  # drawers keep one frame in flight, as the page does
 
     async def drawers(self, n: int, url: str | None = None) -> list[Drawer]:
-        ds = [Drawer(self.frames[i::n] or self.frames) for i in range(n)]
+        ds = [Drawer(self.frames[i::n] or self.frames, self.gated) for i in range(n)]
         sem = asyncio.Semaphore(50)
 
         async def connect(d: Drawer) -> None:
@@ -362,7 +403,8 @@ class Bench:
         cpu0, co0 = self.system.procs.cpu(), self.system.coalesced()
         result = await coro
         cpu = cpu_per_frame(cpu0, self.system.procs.cpu(), answered_of(result))
-        result["coalesced"] = self.system.coalesced() - co0
+        # frames the server replaced, plus those the gated clients never sent
+        result["coalesced"] = self.system.coalesced() - co0 + result.get("held_back", 0)
         return result, cpu
 
     async def run_and_close(self, coro: Any, drawers: list[Drawer]) -> dict:
@@ -505,7 +547,7 @@ class Bench:
     async def with_heavy(self, n: int, rate: float, heavy: str) -> dict:
         """n drawers while another client streams the largest image `rate` times a second."""
         ds = await self.drawers(n)
-        streamer = Drawer([{"image": heavy}])
+        streamer = Drawer([{"image": heavy}], gated=False)  # an abusive client
         await streamer.connect(self.system.url, self.addresses.next())
         rss0 = {r: self.system.procs.rss_mb(r) for r in ("web", "worker")}
         peak = dict(rss0)
@@ -646,7 +688,8 @@ def ratio(a: float | None, b: float | None) -> str:
 async def run_all(args: argparse.Namespace, system: System, frames: list[dict[str, Any]],
                   pixels28: list) -> dict:
     """Every requested run, in one system."""
-    bench = Bench(system, frames, args.fps, args.duration, Addresses(args.per_address))
+    bench = Bench(system, frames, args.fps, args.duration, Addresses(args.per_address),
+                  gated=not args.ungated)
     levels = [int(c) for c in args.clients.split(",")]
     out: dict[str, Any] = {"plain": {}}
 
@@ -779,6 +822,9 @@ def main() -> int:
     ap.add_argument("--clients", default="1,10,50",
                     help="comma-separated drawer counts, each run alone (default 1,10,50)")
     ap.add_argument("--fps", type=float, default=10.0, help="frames/s per drawer (default 10)")
+    ap.add_argument("--ungated", action="store_true",
+                    help="drawers send every frame at once, not one in flight as the page "
+                         "does (the page before its flow control; a careless client)")
     ap.add_argument("--duration", type=float, default=20.0, help="seconds per run (default 20)")
     ap.add_argument("--encoding", choices=ENCODINGS, default=ENCODINGS[0],
                     help="frame encoding (default: what the page sends)")
