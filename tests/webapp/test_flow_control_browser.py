@@ -24,7 +24,7 @@ IN_FLIGHT_TIMEOUT_S = 2.0  # live.js IN_FLIGHT_TIMEOUT_MS
 
 @pytest.fixture(scope="module")
 def no_worker_stack(redis_server, tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
-    url = redis_server.url.rsplit("/", 1)[0] + "/12"
+    url = redis_server.url.rsplit("/", 1)[0] + "/13"
     running = start_stack(url, tmp_path_factory.mktemp("noworker"), workers=0)
     try:
         running.wait_ready(workers=0)
