@@ -10,6 +10,7 @@ import requests
 
 from devtools.sio import RecordingClient
 from shared.mnist import load_mnist
+from shared.model_store import ModelStore
 from tests.webapp.conftest import ADMIN_TOKEN, AUTH, ShadowSystem
 
 pytestmark = pytest.mark.integration
@@ -119,3 +120,26 @@ def test_disagreements_on_the_newest_feedback(shadow_system: ShadowSystem, digit
     refused = requests.get(f"{url}/api/admin/shadow/disagreements",
                            params={"version": shadow_system.shifted}, timeout=10)
     assert refused.status_code == 401
+
+
+def test_a_shadow_that_cannot_load_costs_only_the_shadow_part(
+        admin: RecordingClient, shadow_system: ShadowSystem, digits, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    broken_file = tmp_path / "broken.keras"
+    broken_file.write_bytes(b"not a model")
+    broken = ModelStore(shadow_system.stack.store).publish(broken_file, {"source": "broken"})
+    admin.sio.emit("shadow", {"version": broken})
+    admin.wait_for("shadow", lambda d: d["version"] == broken)
+    images, labels = digits
+    admin.draw(images[2].tolist(), 1)
+    pred = admin.wait_for("prediction", lambda d: d["seq"] == 1, timeout=60)
+    assert pred["digit"] == int(labels[2]) and pred["model_version"] == shadow_system.active
+    assert pred["shadow"] == {"error": f"shadow version {broken} could not be loaded",
+                              "model_version": broken}
+    resp = requests.get(f"{shadow_system.stack.url}/api/admin/shadow/disagreements",
+                        params={"version": broken}, headers=AUTH, timeout=90)
+    assert resp.status_code == 502 and "could not be loaded" in resp.json()["error"]
+    admin.sio.emit("shadow", {"version": shadow_system.shifted})  # the worker still serves
+    admin.wait_for("shadow", lambda d: d["version"] == shadow_system.shifted)
+    admin.draw(images[2].tolist(), 2)
+    pred = admin.wait_for("prediction", lambda d: d["seq"] == 2, timeout=60)
+    assert pred["shadow"]["digit"] == (int(labels[2]) + 1) % 10
