@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 # Extra versions kept loaded: one shadow in use plus the one an admin just switched away from.
 SHADOW_CAPACITY = 2
+# A version that failed to load is not tried again for this long: each frame of a session
+# shadowing a broken version would otherwise pay a fetch and a failed load.
+RETRY_AFTER_S = 10.0
 
 
 class ScoringModel(Protocol):
@@ -38,10 +42,14 @@ class ShadowModels:
     """Loaded shadow versions, bounded, loaded once each."""
 
     def __init__(self, load: Loader, active: Callable[[], ScoringModel],
-                 capacity: int = SHADOW_CAPACITY) -> None:
+                 capacity: int = SHADOW_CAPACITY, retry_after_s: float = RETRY_AFTER_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._load = load
         self._active = active
         self._capacity = capacity
+        self._retry_after_s = retry_after_s
+        self._clock = clock
+        self._failed: dict[int, float] = {}  # version -> when its load last failed
         self._models: OrderedDict[int, ScoringModel] = OrderedDict()
         self._lock = threading.Lock()  # one load at a time; also guards the dict
         self.loads = 0
@@ -54,7 +62,15 @@ class ShadowModels:
         with self._lock:
             model = self._models.get(version)
             if model is None:
-                model = self._load(version)
+                failed = self._failed.get(version)
+                if failed is not None and self._clock() - failed < self._retry_after_s:
+                    raise LookupError(f"version {version} failed to load moments ago")
+                try:
+                    model = self._load(version)
+                except Exception:
+                    self._failed[version] = self._clock()
+                    raise
+                self._failed.pop(version, None)
                 self.loads += 1
                 self._models[version] = model
                 while len(self._models) > self._capacity:

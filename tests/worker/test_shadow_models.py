@@ -79,3 +79,16 @@ def test_concurrent_first_uses_load_once() -> None:
     for t in threads:
         t.join(10)
     assert load.calls == [5] and len({id(m) for m in got}) == 1
+
+
+def test_a_failed_version_is_retried_only_after_a_pause() -> None:
+    load = Loader(missing=(9,))
+    now = [100.0]
+    cache = ShadowModels(load, lambda: ACTIVE, retry_after_s=10.0, clock=lambda: now[0])
+    for _ in range(3):
+        with pytest.raises(LookupError):
+            cache.get(9)
+    assert load.calls == [9]  # frames during the pause cost no new load
+    now[0] += 11.0
+    load.missing = ()
+    assert cache.get(9).version == 9 and load.calls == [9, 9]
