@@ -144,8 +144,16 @@ def predict(item: Any) -> dict[str, Any]:
 @shared_task(name=SHADOW_REVIEW_TASK)
 def shadow_review(version: int, last: int) -> dict[str, Any]:
     """The admin's review: where `version` and the active one disagree on the newest `last`
-    feedback drawings (through the result backend, like `predict`)."""
-    return review(version, last)
+    feedback drawings (through the result backend, like `predict`). The queue is not
+    trusted: bad arguments or a failure become an `error` answer, never a raised task."""
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, last)):
+        return {"error": "the review needs an integer version and count"}
+    try:
+        return review(version, last)
+    except Exception:
+        log.exception("shadow review of version %s failed", version)
+        ERRORS.labels("task").inc()
+        return {"error": f"the review of version {version} failed on the worker"}
 
 
 @shared_task(name=CLASSIFY_CHUNK_TASK, ignore_result=True)
