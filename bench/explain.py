@@ -19,76 +19,16 @@ Compare the ratios, not the absolute times: the machine's other load shows in ev
 from __future__ import annotations
 
 import argparse
-import base64
-import io
 import sys
 import threading
-import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import socketio
-from PIL import Image
 
+from devtools.frame_client import FRAME, TIMEOUT_S, Drawer, line, page_frame, pct
 from shared.mnist import load_mnist
 
-FRAME = 112  # FRAME_SIZE in webapp/static/draw/canvas.js
-TIMEOUT_S = 30.0
 MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-
-
-def page_frame(digit: np.ndarray) -> str:
-    """A digit as the page sends it: an opaque RGBA PNG data URL of the 112x112 frame."""
-    img = Image.fromarray(digit).resize((FRAME, FRAME), Image.Resampling.BILINEAR)
-    buf = io.BytesIO()
-    img.convert("RGBA").save(buf, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-
-
-class Drawer:
-    """A Socket.IO client that sends one frame and waits for that frame's answer."""
-
-    def __init__(self, url: str) -> None:
-        self.sio = socketio.Client(reconnection=False)
-        self.seq = 0
-        self.answer: dict[str, Any] | None = None
-        self.arrived = threading.Event()
-        self.sio.on("prediction", self._on_answer)
-        self.sio.on("error", self._on_answer)
-        self.sio.connect(url, transports=["websocket"], wait_timeout=20)
-
-    def _on_answer(self, msg: dict[str, Any]) -> None:
-        if isinstance(msg, dict) and msg.get("seq") == self.seq:
-            self.answer = msg
-            self.arrived.set()
-
-    def draw(self, image: str, explain: bool) -> tuple[float, dict[str, Any]]:
-        """Milliseconds from emit to the answer, and the answer."""
-        self.seq += 1
-        self.arrived.clear()
-        frame: dict[str, Any] = {"image": image, "seq": self.seq}
-        if explain:
-            frame["explain"] = True
-        started = time.perf_counter()
-        self.sio.emit("draw", frame)
-        if not self.arrived.wait(TIMEOUT_S):
-            raise RuntimeError(f"no answer to frame {self.seq} within {TIMEOUT_S} s")
-        assert self.answer is not None
-        if "error" in self.answer:
-            raise RuntimeError(f"frame {self.seq}: {self.answer['error']}")
-        return (time.perf_counter() - started) * 1000, self.answer
-
-    def close(self) -> None:
-        self.sio.disconnect()
-
-
-def pct(ms: list[float], q: float) -> float:
-    return float(np.percentile(ms, q))
-
-
-def line(name: str, ms: list[float]) -> str:
-    return f"  {name:<44} n={len(ms):>4}  p50 {pct(ms, 50):7.1f} ms  p95 {pct(ms, 95):7.1f} ms"
 
 
 def run(url: str, frames: list[str]) -> None:

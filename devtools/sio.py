@@ -53,7 +53,8 @@ class RecordingClient:
     """Connects to the stack (websocket first) and keeps every event it gets, in order."""
 
     def __init__(self, url: str, reconnection: bool = False,
-                 transports: list[str] | None = None) -> None:
+                 transports: list[str] | None = None, auth: dict[str, Any] | None = None
+                 ) -> None:
         self.events: list[tuple[str, dict[str, Any], float]] = []
         self._cond = threading.Condition()
         self.connects = 0  # how many times the transport (re)connected
@@ -65,12 +66,12 @@ class RecordingClient:
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         for name in ("prediction", "error", "hello", "model_activated", "batch_progress",
-                     "train_progress"):
+                     "train_progress", "shadow"):
             self.sio.on(name, self._recorder(name))
         if transports:  # a given transport list (the tests of the polling fallback)
-            self.sio.connect(url, transports=transports, wait_timeout=10)
+            self.sio.connect(url, transports=transports, wait_timeout=10, auth=auth)
         else:
-            connect_websocket_first(self.sio, url, wait_timeout=10)
+            connect_websocket_first(self.sio, url, wait_timeout=10, auth=auth)
 
     def _on_connect(self) -> None:
         with self._cond:

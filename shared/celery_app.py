@@ -23,6 +23,7 @@ INFERENCE_QUEUES = (LIVE_QUEUE, BATCH_QUEUE)  # a default worker serves both, li
 PREDICT_TASK = "worker.tasks.predict"
 CLASSIFY_FRAME_TASK = "worker.tasks.classify_frame"
 CLASSIFY_CHUNK_TASK = "worker.tasks.classify_chunk"
+SHADOW_REVIEW_TASK = "worker.tasks.shadow_review"  # an admin waits for it, like a predict
 RETRAIN_TASK = "trainer.tasks.retrain"
 
 # Redis client sockets, for the broker and the result backend alike: give up on a connect
@@ -36,6 +37,7 @@ REDIS_HEALTH_CHECK_INTERVAL_S = 10
 TASK_ROUTES = {
     CLASSIFY_FRAME_TASK: {"queue": LIVE_QUEUE},
     PREDICT_TASK: {"queue": LIVE_QUEUE},
+    SHADOW_REVIEW_TASK: {"queue": LIVE_QUEUE},
     CLASSIFY_CHUNK_TASK: {"queue": BATCH_QUEUE},
     "trainer.tasks.*": {"queue": TRAINING_QUEUE},
 }

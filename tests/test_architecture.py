@@ -16,7 +16,8 @@ CHECKED = (*PACKAGES, "bench", "tests")
 # built from the shared names themselves, so this file spells neither a key nor a task name
 KEY = re.compile(rf"^{re.escape(redis_keys.PREFIX)}:\S")
 TASK_NAMES = {celery_app.PREDICT_TASK, celery_app.CLASSIFY_FRAME_TASK,
-              celery_app.CLASSIFY_CHUNK_TASK, celery_app.RETRAIN_TASK}
+              celery_app.CLASSIFY_CHUNK_TASK, celery_app.RETRAIN_TASK,
+              celery_app.SHADOW_REVIEW_TASK}
 CHANNELS = {redis_keys.SOCKETIO_CHANNEL}
 
 

@@ -9,7 +9,18 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.settings import Settings, get_settings
-from webapp import batches, errors, feedback, health, models, ops, pages, predict, training
+from webapp import (
+    batches,
+    errors,
+    feedback,
+    health,
+    models,
+    ops,
+    pages,
+    predict,
+    shadow_api,
+    training,
+)
 from webapp.answer_clock import process_answer_clock
 from webapp.connection_cap import ConnectionCap
 from webapp.limits import init_limits
@@ -42,7 +53,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     errors.register(app)
     init_metrics(app, services.redis)  # first: its request timer runs before any refusal
     for blueprint in (pages.bp, predict.bp, feedback.bp, health.bp, models.bp, batches.bp,
-                      training.bp, ops.bp):
+                      training.bp, ops.bp, shadow_api.bp):
         app.register_blueprint(blueprint)
     init_security(app)
     init_limits(app, settings, services.redis)  # after the blueprints: it wraps them

@@ -50,6 +50,7 @@ def endpoint_limits(s: Settings) -> dict[str, list[tuple[str, Callable[[], int] 
         "models.activate": [(s.rate_limit_admin, 1)],
         "metrics.metrics": [(s.rate_limit_admin_read, 1)],
         "ops.status": [(s.rate_limit_admin_read, 1)],
+        "shadow.disagreements": [(s.rate_limit_admin, 1)],  # a worker pass per call
     }
 
 

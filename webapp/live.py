@@ -4,7 +4,8 @@ Frames pass a per-client gate (one in flight, the newest waiting), get a cheap c
 are packed, an image's header is read; the worker decodes it, once), and are sent as Celery
 tasks by name on the `live` queue, with an expiry. Workers emit answers to the client's sid
 room through the Redis message queue. The gate, not Redis, knows a client's newest frame: a
-client's frames all reach the one web process that holds its connection.
+client's frames all reach the one web process that holds its connection. An admin's frames
+also carry the session's shadow version (webapp/shadow.py), answered beside the active model.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from shared.number_wire import checked_any
 from shared.preprocess import InvalidInput
 from shared.redis_keys import COALESCED_COUNTER
 from shared.saliency import EXPLAIN_FIELD, with_explain
+from shared.shadow_wire import with_shadow
 from webapp.answer_clock import AnswerClock
 from webapp.frame_gate import FrameGate, Spawn, call_now
 from webapp.metrics import FRAMES_COALESCED, FRAMES_RECEIVED
 from webapp.services import TaskSender
+from webapp.shadow import ShadowSessions
 
 log = logging.getLogger(__name__)
 Emit = Callable[..., Any]  # SocketIO.emit(event, data, to=sid)
@@ -36,13 +39,15 @@ class LiveFrames:
 
     def __init__(self, redis_client: redis.Redis, send_task: TaskSender, emit: Emit,
                  expires_s: float = 10.0, spawn: Spawn = call_now,
-                 clock: AnswerClock | None = None) -> None:
+                 clock: AnswerClock | None = None,
+                 shadows: ShadowSessions | None = None) -> None:
         self.redis = redis_client
         self.send_task = send_task
         self.emit = emit
         self.expires_s = expires_s
         self.gate = FrameGate(self._dispatch, spawn=spawn)
         self.clock = clock or AnswerClock(None, spawn)
+        self.shadows = shadows or ShadowSessions()
 
     def offer(self, sid: str, frame: dict[str, Any]) -> bool:
         """A client's new frame: through the gate (sent now, parked or dropped)."""
@@ -65,6 +70,7 @@ class LiveFrames:
             item = checked_any({k: v for k, v in frame.items()
                                 if k not in ("seq", ARRIVED, EXPLAIN_FIELD)})
             item = with_explain(item, frame)  # the worker adds the saliency map
+            item = with_shadow(item, self.shadows.version(sid))  # and a shadow's answer
         except InvalidInput as exc:
             log.info("rejected draw seq=%s from %s: %s", seq, sid, exc)
             self.emit("error", {"seq": seq, "error": str(exc)}, to=sid)

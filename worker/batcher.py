@@ -8,6 +8,10 @@ Two priorities: live requests (someone waits for each answer) and bulk ones (bat
 Whenever a live request waits, the next pass holds live requests only, so a live frame waits
 for at most the pass already running; bulk requests fill every other pass, back to back, so a
 lone batch keeps the model busy.
+
+Shadow mode (issue 12): a live request may carry a second model (an admin's shadow version).
+The loop iteration that runs its pass then runs ONE extra pass per shadow model over the rows
+that asked for it; requests without a shadow are answered before that extra pass starts.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from worker.metrics import ERRORS, MODEL_SECONDS, record_pass
+from worker.shadow_models import ScoringModel
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,19 @@ PredictFn = Callable[[np.ndarray], tuple[np.ndarray, int | None]]
 class _Request:
     digits: np.ndarray
     future: Future
+    shadow: ScoringModel | None = None
+    shadow_rows: int = 0  # how many leading rows the shadow answers (an explain stack: 1)
+
+
+@dataclass
+class ShadowedResult:
+    """A shadowed request's answer: the active model's rows, and the shadow's (or why not)."""
+
+    probs: np.ndarray
+    version: int | None
+    shadow_probs: np.ndarray | None
+    shadow_version: int | None
+    shadow_error: Exception | None = None
 
 
 class MicroBatcher:
@@ -59,6 +77,17 @@ class MicroBatcher:
         fut: Future = Future()
         with self._cond:
             (self._live if live else self._bulk).append(_Request(digits, fut))
+            self._cond.notify()
+        return fut
+
+    def submit_shadowed(self, digits: np.ndarray, shadow: ScoringModel,
+                        shadow_rows: int | None = None, live: bool = True) -> Future:
+        """A request also answered by `shadow` (its first `shadow_rows` rows, default all)
+        in the same loop iteration; the future resolves to a ShadowedResult."""
+        fut: Future = Future()
+        rows = len(digits) if shadow_rows is None else min(shadow_rows, len(digits))
+        with self._cond:
+            (self._live if live else self._bulk).append(_Request(digits, fut, shadow, rows))
             self._cond.notify()
         return fut
 
@@ -99,7 +128,39 @@ class MicroBatcher:
             self.batches += 1
             self.items += len(stacked)
             record_pass(len(stacked))
-            start = 0
+            start, shadowed = 0, []
             for r in batch:
-                r.future.set_result((probs[start : start + len(r.digits)], version))
+                rows = probs[start : start + len(r.digits)]
                 start += len(r.digits)
+                if r.shadow is None:
+                    r.future.set_result((rows, version))
+                else:  # answered after the shadow pass; nobody else waits for it
+                    shadowed.append((r, rows))
+            if shadowed:
+                self._shadow_passes(shadowed, version)
+
+    def _shadow_passes(self, shadowed: list[tuple[_Request, np.ndarray]],
+                       version: int | None) -> None:
+        """One extra forward pass per shadow model over the rows that asked for it."""
+        groups: dict[int, list[tuple[_Request, np.ndarray]]] = {}
+        for r, rows in shadowed:
+            groups.setdefault(id(r.shadow), []).append((r, rows))
+        for group in groups.values():
+            model = group[0][0].shadow
+            assert model is not None
+            try:
+                stacked = np.concatenate([r.digits[: r.shadow_rows] for r, _ in group])
+                with MODEL_SECONDS.time():
+                    shadow_probs = model.score(stacked)
+                error = None
+            except Exception as exc:  # the shadow failing costs its rows, not the answers
+                log.exception("shadow pass of version %s failed", model.version)
+                ERRORS.labels("forward_pass").inc()
+                shadow_probs, error = None, exc
+            start = 0
+            for r, rows in group:
+                mine = None
+                if shadow_probs is not None:
+                    mine = shadow_probs[start : start + r.shadow_rows]
+                start += r.shadow_rows
+                r.future.set_result(ShadowedResult(rows, version, mine, model.version, error))

@@ -53,6 +53,13 @@ class ModelHolder:
         model = self.current()
         return model.score(digits), model.version
 
+    def load_version(self, version: int) -> Classifier:
+        """Any published version, loaded and warmed up beside the serving one (a shadow,
+        worker/shadow_models.py); the serving model is untouched."""
+        if version not in self.store.versions():
+            raise LookupError(f"no published model version {version}")
+        return load_classifier(self.store, version, self.settings.model_cache)
+
     def refresh(self) -> bool:
         """Load the store's active version if it differs from ours; True if we swapped."""
         with self._lock:

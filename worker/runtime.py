@@ -12,16 +12,19 @@ from shared.redis_conn import redis_client
 from shared.settings import Settings
 from worker.batcher import MicroBatcher
 from worker.model_holder import ModelHolder
+from worker.shadow_models import ShadowModels
 
 
 @dataclass
 class Runtime:
-    """What the tasks of this process share: settings, Redis, the model and its batcher."""
+    """What the tasks of this process share: settings, Redis, the model, its batcher and the
+    shadow versions an admin asked for."""
 
     settings: Settings
     redis: redis.Redis
     holder: ModelHolder
     batcher: MicroBatcher
+    shadows: ShadowModels
 
 
 _runtime: Runtime | None = None
@@ -37,7 +40,8 @@ def start_runtime(settings: Settings, hostname: str | None = None) -> Runtime:
             _runtime = Runtime(settings=settings, redis=redis_client(settings.redis_url),
                                holder=holder,
                                batcher=MicroBatcher(holder.predict,
-                                                    max_batch=2 * settings.batch_chunk_size))
+                                                    max_batch=2 * settings.batch_chunk_size),
+                               shadows=ShadowModels(holder.load_version, holder.current))
         return _runtime
 
 

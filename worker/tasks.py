@@ -18,15 +18,22 @@ from celery import shared_task
 
 from shared import events
 from shared.batches import load_chunk, record_results
-from shared.celery_app import CLASSIFY_CHUNK_TASK, CLASSIFY_FRAME_TASK, PREDICT_TASK
+from shared.celery_app import (
+    CLASSIFY_CHUNK_TASK,
+    CLASSIFY_FRAME_TASK,
+    PREDICT_TASK,
+    SHADOW_REVIEW_TASK,
+)
 from shared.number_wire import is_number_item
 from shared.prediction import classify_items, image28_b64
 from shared.preprocess import InvalidInput, to_mnist
 from shared.saliency import explained_prediction, split_explain
+from shared.shadow_wire import split_shadow
 from shared.wire import unpack
 from worker.metrics import ERRORS, PREPROCESS_SECONDS
 from worker.numbers import classify_with_numbers
 from worker.runtime import get_runtime
+from worker.shadow import classify_shadowed, review
 
 log = logging.getLogger(__name__)
 # Batch chunks preparing their items at once. Preparation is Python holding the GIL; with all
@@ -100,8 +107,12 @@ def classify_explained(item: Any, with_image: bool = False) -> dict[str, Any]:
 
 
 def classify_one_live(item: Any, with_image: bool = False) -> dict[str, Any]:
-    """A live frame or REST item, explained when it asks to be."""
+    """A live frame or REST item, explained when it asks to be, and answered by a shadow
+    version too when an admin's session set one (worker/shadow.py)."""
     item, explain = split_explain(item)
+    item, shadow = split_shadow(item)
+    if shadow is not None:
+        return classify_shadowed(item, shadow, explain, prepare, with_image)
     if explain:
         return classify_explained(item, with_image)
     return classify_wire_items([item], with_image=with_image, live=True)[0]
@@ -128,6 +139,21 @@ def classify_frame(sid: str, seq: int, item: Any, sent_at: float | None = None) 
 def predict(item: Any) -> dict[str, Any]:
     """REST `/api/predict`: the prediction travels back through the result backend."""
     return classify_one_live(item)
+
+
+@shared_task(name=SHADOW_REVIEW_TASK)
+def shadow_review(version: int, last: int) -> dict[str, Any]:
+    """The admin's review: where `version` and the active one disagree on the newest `last`
+    feedback drawings (through the result backend, like `predict`). The queue is not
+    trusted: bad arguments or a failure become an `error` answer, never a raised task."""
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (version, last)):
+        return {"error": "the review needs an integer version and count"}
+    try:
+        return review(version, last)
+    except Exception:
+        log.exception("shadow review of version %s failed", version)
+        ERRORS.labels("task").inc()
+        return {"error": f"the review of version {version} failed on the worker"}
 
 
 @shared_task(name=CLASSIFY_CHUNK_TASK, ignore_result=True)

@@ -3,8 +3,10 @@ tests, one Chromium per module and a list for page errors."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_socketio.test_client import SocketIOTestClient
 
+from cli.embedded_redis import RedisServer
+from devtools.stack import Stack, start_stack
 from shared.model_store import ModelStore
 from tests.utils.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.utils.recording_sender import RecordingSender
@@ -81,3 +85,34 @@ def socketio_client(app: Flask) -> Iterator[SocketIOTestClient]:
     yield sio_client
     if sio_client.is_connected():
         sio_client.disconnect()
+
+
+# ---------------------------------------------------------------- shadow mode (issue 12)
+@dataclass
+class ShadowSystem:
+    """A running system whose store holds the bundled model (v1, active) and `shifted`, a
+    real version that answers d+1 where v1 answers d (tests/utils/shifted_model.py)."""
+
+    stack: Stack
+    active: int
+    shifted: int
+
+
+@pytest.fixture(scope="session")
+def shadow_system(redis_server: RedisServer, tmp_path_factory: pytest.TempPathFactory
+                  ) -> Iterator[ShadowSystem]:
+    """Web + one worker on their own Redis database (feedback there is the tests' own)."""
+    from shared.model_store import BUNDLED_DIR, META_FILE
+    from tests.utils.shifted_model import shifted_model_file
+
+    tmp = tmp_path_factory.mktemp("shadow")
+    stack = start_stack(redis_server.url.rsplit("/", 1)[0] + "/12", tmp, workers=1)
+    try:
+        stack.wait_ready(workers=1)
+        store = ModelStore(stack.store)
+        meta = {**json.loads((BUNDLED_DIR / META_FILE).read_text()), "source": "shifted"}
+        meta.pop("version", None)
+        shifted = store.publish(shifted_model_file(tmp), meta)
+        yield ShadowSystem(stack, store.active() or 1, shifted)
+    finally:
+        stack.close()

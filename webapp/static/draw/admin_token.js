@@ -12,3 +12,8 @@ tokenInput.addEventListener("input", () => {
 export function authHeaders(extra) {
   return Object.assign({ Authorization: `Bearer ${tokenInput.value.trim()}` }, extra || {});
 }
+
+/** The admin token as typed (trimmed); the `shadow` socket event carries it. */
+export function adminToken() {
+  return tokenInput.value.trim();
+}

@@ -13,6 +13,8 @@
  *   undo.js      the undo button and Ctrl-Z / Cmd-Z
  *   number.js    number mode: the wide canvas and the number answer
  *   ops.js       the operator's view: workers, queues, live latency, recent work
+ *   shadow.js    shadow mode: a second version's answer beside the active one, and where
+ *                the two disagree on recent feedback
  * Plain ES modules served as they are: no build step.
  */
 import { hasInk, initCanvas, undoLastStroke, wipe } from "./canvas.js";
@@ -25,6 +27,7 @@ import {
 import { loadModels } from "./models.js";
 import { initNumberMode, numberFrameFields, renderNumber } from "./number.js";
 import { drawLatency, startOps, stopOps } from "./ops.js";
+import { currentShadow, initShadow, renderShadow, resendShadow } from "./shadow.js";
 import { connectSocket } from "./socket.js";
 import { drawChart, initTraining, resubscribe } from "./training.js";
 import { initUndo } from "./undo.js";
@@ -39,6 +42,7 @@ function clearAll() {
   wipe();
   forgetDrawing();
   renderPrediction({ digit: null, probabilities: null, image28_b64: null });
+  renderShadow({ shadow: { digit: null, model_version: currentShadow() } });
   renderNumber({ number: "", digits: [] });
   clearFeedbackStatus();
   hideError();
@@ -59,6 +63,7 @@ function refreshModelsIfOpen() {
 // for whatever is on the canvas (the old reply may have been lost).
 const socket = connectSocket(() => {
   resubscribe();
+  resendShadow();
   resendIfUnanswered();
 });
 
@@ -69,7 +74,10 @@ initLive(socket, {
       setVersion(msg.model_version);
     }
     if ("number" in msg) renderNumber(msg);
-    else renderPrediction(msg);
+    else {
+      renderPrediction(msg);
+      renderShadow(msg);
+    }
   },
   onError: (text) => showError(`Server: ${text}`),
 });
@@ -82,6 +90,7 @@ socket.on("model_activated", (msg) => {
 });
 initFeedback(() => state.lastFrame);
 initExplain(sendNow);
+initShadow(socket, sendNow);
 initTraining(socket, refreshModelsIfOpen);
 
 $("#clear").addEventListener("click", clearAll);
@@ -124,5 +133,6 @@ window.digitflow = {
   get lastSeq() { return state.lastSeq; },
   get shownSeq() { return state.shownSeq; },
   get strokes() { return strokeCount(); },
+  get shadow() { return currentShadow(); },
   socket,
 };

@@ -1,5 +1,6 @@
 /* Model admin: the versions table, and activating one (a promotion or a rollback). */
 import { authHeaders } from "./admin_token.js";
+import { fillShadowVersions } from "./shadow.js";
 import { setVersion, shownVersion } from "./view.js";
 
 const modelsBody = document.querySelector("#models tbody");
@@ -18,6 +19,7 @@ export async function loadModels() {
       return;
     }
     renderModels(body);
+    fillShadowVersions(Array.isArray(body.versions) ? body.versions : []);
     if (loading && modelsStatus.textContent === loading) modelsStatus.textContent = "";
   } catch (e) {
     modelsStatus.textContent = `Could not load models: ${e.message}`;
