@@ -35,7 +35,7 @@ import socketio
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from live import Addresses, encode_frame, page_frames  # bench/live.py, beside this file
+from live import Addresses, OneInFlight, encode_frame, page_frames  # bench/live.py, beside
 
 from devtools.sio import connect_websocket_first_async
 from devtools.stack import Stack, running_system, stop
@@ -46,7 +46,8 @@ LATE_S = 2.0
 
 
 class Drawer:
-    """A drawer that keeps drawing across a reconnect and timestamps what happens to it."""
+    """A drawer that keeps drawing across a reconnect and timestamps what happens to it; one
+    frame in flight, as the page (`OneInFlight`)."""
 
     def __init__(self, frames: list[dict[str, Any]]) -> None:
         self.frames = frames
@@ -56,6 +57,7 @@ class Drawer:
         self.reconnected_at: float | None = None
         self.sio: socketio.AsyncClient | None = None
         self.session: aiohttp.ClientSession | None = None
+        self.flow = OneInFlight()
 
     async def connect(self, url: str, addr: str) -> None:
         self.session = aiohttp.ClientSession(
@@ -68,6 +70,7 @@ class Drawer:
         await connect_websocket_first_async(self.sio, url, wait_timeout=20)
 
     async def _on_connect(self) -> None:
+        self.flow.reset()  # the page sends its drawing again on a reconnect
         if self.disconnected_at is not None and self.reconnected_at is None:
             self.reconnected_at = time.perf_counter()
 
@@ -79,6 +82,15 @@ class Drawer:
         seq = data.get("seq")
         if seq in self.sent and seq not in self.answered:
             self.answered[seq] = time.perf_counter()
+        waiting = self.flow.answered(seq)
+        if waiting is not None:
+            await self._emit(waiting)
+
+    async def _emit(self, seq: int) -> None:
+        assert self.sio is not None
+        self.flow.sending(seq, time.perf_counter())
+        with contextlib.suppress(Exception):  # a socket dying under an emit
+            await self.sio.emit("draw", {**self.frames[seq % len(self.frames)], "seq": seq})
 
     async def draw(self, fps: float, stop_at: float) -> None:
         assert self.sio is not None
@@ -89,9 +101,9 @@ class Drawer:
             if not self.sio.connected:
                 continue  # the page does the same: nothing is sent while disconnected
             seq += 1
-            self.sent[seq] = time.perf_counter()
-            with contextlib.suppress(Exception):  # a socket dying under an emit
-                await self.sio.emit("draw", {**self.frames[seq % len(self.frames)], "seq": seq})
+            self.sent[seq] = time.perf_counter()  # when it was drawn
+            if self.flow.drawn(seq, self.sent[seq]):
+                await self._emit(seq)
 
     def drawing_again_at(self) -> float | None:
         """When the first frame sent after the reconnect was answered."""

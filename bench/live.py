@@ -226,6 +226,43 @@ async def close_client(sio: socketio.AsyncClient) -> None:
         await sio.bench_session.close()  # type: ignore[attr-defined]
 
 
+class OneInFlight:
+    """The page's flow control (webapp/static/draw/live.js), for simulated drawers: at most
+    one frame in flight; a frame drawn meanwhile waits, replaced by any newer one, and goes
+    when the answer comes, or when IN_FLIGHT_TIMEOUT_S passed without one (lost)."""
+
+    def __init__(self) -> None:
+        self.in_flight: int | None = None
+        self.in_flight_at = 0.0
+        self.parked: int | None = None
+        self.held_back = 0  # frames replaced by a newer one before they were sent
+
+    def drawn(self, seq: int, now: float) -> bool:
+        """A new frame: True to send it now; else it waits (replacing the waiting one)."""
+        if self.in_flight is not None and now - self.in_flight_at > IN_FLIGHT_TIMEOUT_S:
+            self.in_flight = None  # its answer was lost: send again, as the page does
+        if self.in_flight is None:
+            return True
+        self.held_back += self.parked is not None
+        self.parked = seq
+        return False
+
+    def sending(self, seq: int, now: float) -> None:
+        self.in_flight, self.in_flight_at = seq, now
+
+    def answered(self, seq: Any) -> int | None:
+        """An answer (or error) for `seq`: the waiting frame to send now, if any."""
+        if self.in_flight is None or not isinstance(seq, int) or seq < self.in_flight:
+            return None
+        self.in_flight = None
+        waiting, self.parked = self.parked, None
+        return waiting
+
+    def reset(self) -> None:
+        """Reconnected: whatever was in flight is lost; the next frame goes at once."""
+        self.in_flight = self.parked = None
+
+
 class Drawer:
     """One simulated user: draws a frame every 1/`fps` s and records when each is answered.
 
@@ -242,10 +279,7 @@ class Drawer:
         self.latency_ms: dict[int, float] = {}
         self.errors: list[Any] = []
         self.sio: socketio.AsyncClient | None = None
-        self.in_flight: int | None = None
-        self.in_flight_at = 0.0
-        self.parked: int | None = None
-        self.held_back = 0  # frames replaced by a newer one before they were sent
+        self.flow = OneInFlight()
 
     async def connect(self, url: str, addr: str) -> None:
         self.sio = await open_client(url, addr)
@@ -263,18 +297,14 @@ class Drawer:
         await self._answered(data.get("seq") if isinstance(data, dict) else None)
 
     async def _answered(self, seq: Any) -> None:
-        """The in-flight frame (or a newer one) was answered: send the waiting one."""
-        if self.in_flight is None or not isinstance(seq, int) or seq < self.in_flight:
-            return
-        self.in_flight = None
-        if self.parked is not None:
-            waiting, self.parked = self.parked, None
+        waiting = self.flow.answered(seq)
+        if waiting is not None:
             await self._emit(waiting)
 
     async def _emit(self, seq: int) -> None:
         assert self.sio is not None
         if self.gated:
-            self.in_flight, self.in_flight_at = seq, time.perf_counter()
+            self.flow.sending(seq, time.perf_counter())
         try:
             await self.sio.emit("draw", {**self.frames[seq % len(self.frames)], "seq": seq})
         except Exception as exc:
@@ -288,16 +318,11 @@ class Drawer:
         while next_t < until and not (stop and stop.is_set()):
             await asyncio.sleep(max(0.0, next_t - time.perf_counter()))
             seq += 1
-            now = self.sent[seq] = time.perf_counter()
-            if self.in_flight is not None and now - self.in_flight_at > IN_FLIGHT_TIMEOUT_S:
-                self.in_flight = None  # its answer was lost: as the page does, send again
-            if self.in_flight is None:
+            self.sent[seq] = time.perf_counter()
+            if self.flow.drawn(seq, self.sent[seq]):
                 await self._emit(seq)
                 if not self.sio.connected:
                     return
-            else:
-                self.held_back += self.parked is not None
-                self.parked = seq
             next_t += period
 
 
@@ -326,7 +351,7 @@ def latency_stats(drawers: list[Drawer], t0: float = 0.0, t1: float = float("inf
     a = np.array(lat)
     pct = {f"p{q}_ms": float(np.percentile(a, q)) if a.size else None for q in (50, 95, 99)}
     return {"sent": sent, "answered": int(a.size), "late": late,
-            "held_back": sum(d.held_back for d in drawers),
+            "held_back": sum(d.flow.held_back for d in drawers),
             "max_ms": float(a.max()) if a.size else None,
             "errors": sum(len(d.errors) for d in drawers), **pct}
 
