@@ -10,8 +10,12 @@ for at most the pass already running; bulk requests fill every other pass, back 
 lone batch keeps the model busy.
 
 Shadow mode (issue 12): a live request may carry a second model (an admin's shadow version).
-The loop iteration that runs its pass then runs ONE extra pass per shadow model over the rows
-that asked for it; requests without a shadow are answered before that extra pass starts.
+The loop iteration that runs its pass also runs ONE extra pass per shadow model over the rows
+that asked for it, on the `shadow-pass` thread and at the same time as the active pass
+(TensorFlow leaves the GIL while it computes, and the machine has a second core): the admin's
+frame then waits for the longer of the two passes, not for both in turn, and requests without
+a shadow never wait for it. Each model is still entered by one thread only: the active one by
+this loop, shadow models by the shadow-pass thread.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +43,7 @@ MAX_BATCH = 256
 PredictFn = Callable[[np.ndarray], tuple[np.ndarray, int | None]]
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity
 class _Request:
     digits: np.ndarray
     future: Future
@@ -69,6 +73,7 @@ class MicroBatcher:
         self._cond = threading.Condition()
         self.batches = 0
         self.items = 0
+        self._shadow_pool = ThreadPoolExecutor(1, thread_name_prefix="shadow-pass")
         self._thread = threading.Thread(target=self._loop, name="micro-batcher", daemon=True)
         self._thread.start()
 
@@ -115,6 +120,7 @@ class MicroBatcher:
             batch = [r for r in self._take_waiting() if r.future.set_running_or_notify_cancel()]
             if not batch:
                 continue
+            shadow_work = self._start_shadow_passes(batch)  # beside the active pass
             try:
                 stacked = np.concatenate([r.digits for r in batch])
                 with MODEL_SECONDS.time():
@@ -137,30 +143,46 @@ class MicroBatcher:
                 else:  # answered after the shadow pass; nobody else waits for it
                     shadowed.append((r, rows))
             if shadowed:
-                self._shadow_passes(shadowed, version)
+                self._finish_shadow_passes(dict(shadowed), version, shadow_work)
 
-    def _shadow_passes(self, shadowed: list[tuple[_Request, np.ndarray]],
-                       version: int | None) -> None:
-        """One extra forward pass per shadow model over the rows that asked for it."""
-        groups: dict[int, list[tuple[_Request, np.ndarray]]] = {}
-        for r, rows in shadowed:
-            groups.setdefault(id(r.shadow), []).append((r, rows))
-        for group in groups.values():
-            model = group[0][0].shadow
+    def _start_shadow_passes(self, batch: list[_Request]
+                             ) -> list[tuple[list[_Request], Future]]:
+        """One extra pass per shadow model over the rows that asked for it, started now on
+        the shadow-pass thread: (its requests, the future of its scored rows)."""
+        groups: dict[int, list[_Request]] = {}
+        for r in batch:
+            if r.shadow is not None:
+                groups.setdefault(id(r.shadow), []).append(r)
+        return [(group, self._shadow_pool.submit(_shadow_pass, group))
+                for group in groups.values()]
+
+    def _finish_shadow_passes(self, active_rows: dict[_Request, np.ndarray],
+                              version: int | None,
+                              work: list[tuple[list[_Request], Future]]) -> None:
+        """Answer each shadowed request with the active rows and its shadow's."""
+        for group, fut in work:
+            model = group[0].shadow
             assert model is not None
             try:
-                stacked = np.concatenate([r.digits[: r.shadow_rows] for r, _ in group])
-                with MODEL_SECONDS.time():
-                    shadow_probs = model.score(stacked)
-                error = None
+                shadow_probs, error = fut.result(), None
             except Exception as exc:  # the shadow failing costs its rows, not the answers
                 log.exception("shadow pass of version %s failed", model.version)
                 ERRORS.labels("forward_pass").inc()
                 shadow_probs, error = None, exc
             start = 0
-            for r, rows in group:
+            for r in group:
                 mine = None
                 if shadow_probs is not None:
                     mine = shadow_probs[start : start + r.shadow_rows]
                 start += r.shadow_rows
-                r.future.set_result(ShadowedResult(rows, version, mine, model.version, error))
+                r.future.set_result(ShadowedResult(active_rows[r], version, mine,
+                                                   model.version, error))
+
+
+def _shadow_pass(group: list[_Request]) -> np.ndarray:
+    """The shadow model's scored rows for a group of requests (on the shadow-pass thread)."""
+    model = group[0].shadow
+    assert model is not None
+    stacked = np.concatenate([r.digits[: r.shadow_rows] for r in group])
+    with MODEL_SECONDS.time():
+        return model.score(stacked)

@@ -92,10 +92,18 @@ def _both(digit: np.ndarray, model: ScoringModel, version: int, explain: bool,
           active_version: int | None) -> dict[str, Any]:
     """One batcher request: the active pass over the digit (or its occlusion stack), the
     shadow pass over the digit's own row."""
-    batcher = get_runtime().batcher
+    runtime = get_runtime()
+    batcher = runtime.batcher
     answers: list[ShadowedResult] = []
+    # the shadow is the serving version itself: its answer is the active one (and the model
+    # is never entered by two threads at once)
+    same = model is runtime.holder.current()
 
     def predict(stack: np.ndarray) -> tuple[np.ndarray, int | None]:
+        if same:
+            probs, used = batcher.classify(stack, live=True)
+            answers.append(ShadowedResult(probs, used, probs[:1], used))
+            return probs, used
         res = batcher.submit_shadowed(stack, model, shadow_rows=1).result(ANSWER_TIMEOUT_S)
         answers.append(res)
         return res.probs, res.version
@@ -124,6 +132,9 @@ def review(version: int, last: int) -> dict[str, Any]:
                              active_version, np.zeros((0, 12)), version)
     digits = np.asarray([rec["digit"] for rec in records], np.uint8)
     labels = [int(rec["label"]) for rec in records]
+    if model is runtime.holder.current():  # the serving version itself: one pass is both
+        probs, used = runtime.batcher.classify(digits, ANSWER_TIMEOUT_S)
+        return disagreements(digits, labels, probs, used, probs, used)
     res = runtime.batcher.submit_shadowed(digits, model, live=False).result(ANSWER_TIMEOUT_S)
     if res.shadow_probs is None:
         return {"error": f"shadow version {version} failed on the feedback drawings"}

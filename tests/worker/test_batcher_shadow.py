@@ -64,26 +64,46 @@ def test_waiting_requests_share_one_active_and_one_shadow_pass() -> None:
     assert shadow.sizes == [2] and other.sizes == [1]  # one extra pass per shadow model
 
 
-def test_unshadowed_requests_are_answered_before_the_shadow_pass() -> None:
-    gate = threading.Event()
-    seen_plain_done: list[bool] = []
+def test_unshadowed_requests_never_wait_for_the_shadow_pass() -> None:
+    release = threading.Event()
     model = FakeModel(block_first=True)
     batcher = MicroBatcher(model)
     first = batcher.submit(frames(9))
     assert model.entered.wait(WAIT)
-    plain = batcher.submit(frames(1), live=True)
 
-    class Watching(FakeShadow):
+    class Slow(FakeShadow):
         def score(self, digits: np.ndarray) -> np.ndarray:
-            seen_plain_done.append(plain.done())
-            gate.set()
+            assert release.wait(WAIT)
             return super().score(digits)
 
-    shadowed = batcher.submit_shadowed(frames(2), Watching(4))
+    plain = batcher.submit(frames(1), live=True)
+    shadowed = batcher.submit_shadowed(frames(2), Slow(4))
     model.release.set()
     first.result(WAIT)
-    assert shadowed.result(WAIT).shadow_version == 4 and gate.is_set()
-    assert seen_plain_done == [True]
+    assert plain.result(WAIT)[0][:, 0].tolist() == [1]  # while the shadow pass still runs
+    assert not shadowed.done()
+    release.set()
+    assert shadowed.result(WAIT).shadow_probs[0, 0] == 102
+
+
+def test_the_shadow_pass_runs_beside_the_active_pass() -> None:
+    """The active pass cannot finish until the shadow pass has started: one after the other
+    would never get there."""
+    shadow_started = threading.Event()
+
+    class Started(FakeShadow):
+        def score(self, digits: np.ndarray) -> np.ndarray:
+            shadow_started.set()
+            return super().score(digits)
+
+    class WaitsForShadow(FakeModel):
+        def __call__(self, digits: np.ndarray) -> tuple[np.ndarray, int | None]:
+            assert shadow_started.wait(WAIT), "the shadow pass did not start beside this one"
+            return super().__call__(digits)
+
+    batcher = MicroBatcher(WaitsForShadow())
+    res = batcher.submit_shadowed(frames(5), Started(8)).result(WAIT)
+    assert res.probs[:, 0].tolist() == [5] and res.shadow_probs[:, 0].tolist() == [105]
 
 
 def test_a_failing_shadow_costs_only_the_shadow_part() -> None:
