@@ -844,6 +844,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--url", help="measure a running system at this URL (else start one)")
     ap.add_argument("--redis", help="its REDIS_URL (coalesced counter, Redis CPU)")
+    ap.add_argument("--pid", action="append", default=[], metavar="ROLE=PID",
+                    help="with --url: a process (and its children) to count as ROLE (web, "
+                         "worker, ...) in the CPU per frame; repeatable")
     ap.add_argument("--clients", default="1,10,50",
                     help="comma-separated drawer counts, each run alone (default 1,10,50)")
     ap.add_argument("--fps", type=float, default=10.0, help="frames/s per drawer (default 10)")
@@ -898,6 +901,9 @@ def main() -> int:
         roles = {"client": [os.getpid()]}
         if (pid := redis_pid(redis_url)) is not None:
             roles["redis"] = [pid]
+        for role_pid in args.pid:
+            role, _, pid_text = role_pid.partition("=")
+            roles.setdefault(role, []).append(int(pid_text))
         system = System(args.url, redis_url, Procs(roles))
         res = asyncio.run(run_all(args, system, frames, pixels28))
     else:
