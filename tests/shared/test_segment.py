@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from devtools.compose import compose_mnist
+from shared.cuts import split_at, thinnest_columns
 from shared.mnist import load_mnist
 from shared.preprocess import InvalidInput
 from shared.segment import (
@@ -17,8 +18,6 @@ from shared.segment import (
     merge_spans,
     overlap_fraction,
     segment_number,
-    split_at,
-    thinnest_columns,
 )
 from trainer.data.strokes import STROKE_FRACTION, draw_strokes
 
