@@ -32,10 +32,11 @@ MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
 # 2. whole or that cut: a logistic regression, SPLIT_WEIGHTS . split_features > 0 cuts.
 # The width prior: each digit's width over the line height (mean, spread), measured on single
 # MNIST train digits: a "1" is narrow, a 4 as wide as the line is not.
-CUT_WEIGHTS = (4.512, 0.719, 0.274, 2.939, -7.352)
-SPLIT_WEIGHTS = (-9.4, 13.528, 0.194, 3.274, 0.993, -0.996, -0.631, 2.449, -0.142, -9.4)
-WIDTH_MEAN = (0.886, 0.463, 0.924, 0.814, 0.821, 0.884, 0.754, 0.791, 0.78, 0.713)
-WIDTH_SPREAD = (0.129, 0.199, 0.121, 0.151, 0.147, 0.153, 0.142, 0.145, 0.148, 0.133)
+CUT_WEIGHTS = (7.930, 2.818, 0.045, 2.244, -7.235)
+SPLIT_WEIGHTS = (-4.382, 5.591, -1.713, -0.531, 0.741, -0.809, -0.706, -0.773, 0.099, -4.382,
+                 -1.025, -0.036)
+WIDTH_MEAN = (0.903, 0.452, 0.906, 0.813, 0.817, 0.902, 0.752, 0.795, 0.778, 0.718)
+WIDTH_SPREAD = (0.125, 0.195, 0.132, 0.148, 0.152, 0.142, 0.147, 0.143, 0.148, 0.134)
 SURE_FLOOR = 1e-6  # the least probability a digit's sureness counts for (log(1e-6) = -13.8)
 
 
@@ -78,13 +79,13 @@ def split_features(slot: Slot, whole: list[float], cut: list[float]) -> list[flo
     """Whole or cut (whole, cut: their cut_features): the place's width over the line height,
     whether it is two separate tall strokes, the cut's ink, how unsure the model is of each,
     as log(1 - p) (p: the product of its digits' sureness; the model is sure of nearly
-    everything, so the little left to 1 is what tells them apart), the width priors, and the
-    cut's digit count."""
+    everything, so the little left to 1 is what tells them apart), the width priors, the
+    cut's digit count, and how sure the model is of each, as log p (a whole at p = 0.3)."""
     def unsure(log_p: float) -> float:
         return math.log(max(1.0 - math.exp(log_p), SURE_FLOOR))
 
     return [1.0, slot.width_ratio, float(slot.tall_parts > 1), cut[3], unsure(whole[0]),
-            unsure(cut[0]), whole[1], cut[1], cut[2], cut[4]]
+            unsure(cut[0]), whole[1], cut[1], cut[2], cut[4], whole[0], cut[0]]
 
 
 def reading_log_p(predictions: list[dict[str, Any]]) -> float:
