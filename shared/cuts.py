@@ -106,12 +106,20 @@ def cut_path(cost: np.ndarray, start: int, lo: int, hi: int) -> np.ndarray:
     here = cost[:, lo:hi] + DRIFT_COST * np.abs(cols - start)[None, :]
     total = here[0].copy()
     came = np.zeros(here.shape, np.int8)  # -1, 0 or +1: the column the best path came from
-    for r in range(1, len(here)):
-        options = np.stack([np.r_[np.inf, total[:-1]] + STEP_COST, total,
-                            np.r_[total[1:], np.inf] + STEP_COST])
-        best = options.argmin(axis=0)
-        came[r] = best - 1
-        total = options[best, np.arange(len(total))] + here[r]
+    best = np.empty(len(total))
+    for r in range(1, len(here)):  # as argmin over (left, straight, right): first wins ties
+        best[0] = np.inf
+        best[1:] = total[:-1] + STEP_COST
+        came[r] = -1
+        straight = total < best
+        best[straight] = total[straight]
+        came[r][straight] = 0
+        right = np.full(len(total), np.inf)
+        right[:-1] = total[1:] + STEP_COST
+        rightwards = right < best
+        best[rightwards] = right[rightwards]
+        came[r][rightwards] = 1
+        total = best + here[r]
     path = np.empty(len(here), np.int64)
     path[-1] = int(total.argmin())
     for r in range(len(here) - 1, 0, -1):
