@@ -11,7 +11,7 @@ and saves a PNG of a sample of the misses. Seeded: the same command gives the sa
 
     python bench/whole_numbers.py                      # 1000 numbers of each kind
     python bench/whole_numbers.py --n 300 --seed 1
-    python bench/whole_numbers.py --tune               # pick SPLIT_PENALTY on MNIST *train* digits
+    python bench/whole_numbers.py --tune --n 1000      # fit the reading choice on MNIST *train*
 """
 
 # ruff: noqa: E402  (the path fix below must run before any other import)
@@ -35,10 +35,10 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's lazy import
 
 from devtools.compose import Spacing, compose_mnist, compose_mnist_centres, compose_pen
+from devtools.tune_reading import tune_reading
 from shared.mnist import load_mnist
 from shared.model_store import BUNDLED_DIR
-from shared.number import SPLIT_WEIGHTS, classify_mixed, number_slots, split_features
-from shared.preprocess import to_mnist
+from shared.number import CUT_WEIGHTS, SPLIT_WEIGHTS, classify_mixed, number_slots
 from trainer.data.pendigits import FILE as PENDIGITS_FILE
 from trainer.data.pendigits import load_pendigits
 
@@ -71,7 +71,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="also start a private system (Redis, a worker, the web server) and time "
                         "FRAMES live number frames against as many single-digit frames")
     p.add_argument("--tune", action="store_true",
-                   help="fit shared.number.SPLIT_WEIGHTS (MNIST train digits, tuning writers)")
+                   help="fit shared.number's reading choice on MNIST *train* digits")
     return p.parse_args(argv)
 
 
@@ -117,7 +117,7 @@ def read_numbers(cases: list[Case], model, with_strokes: bool  # type: ignore[no
         out += classify_mixed(
             chunk, lambda _: True, lambda _: None,
             lambda c: number_slots(c.ink, c.spans if with_strokes else None),
-            lambda d: (model.predict(d), version), version)
+            lambda d: (model.score(d), version), version)  # scored rows, as served
     return out
 
 
@@ -171,71 +171,19 @@ def save_misses(cases: list[Case], answers: list[dict], path: Path, limit: int =
     return path
 
 
-def slot_features(cases: list[tuple[np.ndarray, list[float]]], model  # type: ignore[no-untyped-def]
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """(features, is two digits) of every place that can be read whole or cut, with the truth
-    from where the composed digits' centres fall."""
-    feats, truth = [], []
-    for ink, centres in cases:
-        for slot in number_slots(ink):
-            whole = [r for r in slot.readings if len(r) == 1]
-            cuts = [(r, c) for r, c in zip(slot.readings, slot.cut_ink, strict=True)
-                    if len(r) == 2]
-            inside = sum(slot.columns[0] <= c < slot.columns[1] for c in centres)
-            if not whole or not cuts or inside not in (1, 2):
-                continue
-            digits = np.stack([to_mnist(c) for r in [whole[0], *(r for r, _ in cuts)]
-                               for c in r])
-            # rounded as prediction_dict rounds them, so the fit sees what serving sees
-            top = np.log(np.maximum(np.round(model.predict(digits).max(axis=1), 6), 1e-9))
-            best = max(range(len(cuts)), key=lambda k: top[1 + 2 * k] + top[2 + 2 * k])
-            feats.append(split_features(slot, float(top[0]),
-                                        float(top[1 + 2 * best] + top[2 + 2 * best]),
-                                        cuts[best][1]))
-            truth.append(inside == 2)
-    return np.array(feats), np.array(truth, np.float64)
-
-
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-3) -> np.ndarray:
-    """Weights of a logistic regression (Newton's method, a little L2 for stability)."""
-    w = np.zeros(x.shape[1])
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-x @ w))
-        grad = x.T @ (p - y) + l2 * w
-        hess = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(x.shape[1])
-        w -= np.linalg.solve(hess, grad)
-    return w
-
-
 def tune(args: argparse.Namespace, model) -> None:  # type: ignore[no-untyped-def]
-    """Fit SPLIT_WEIGHTS on numbers of MNIST *train* digits (the pixel-only path's domain;
-    never the test digits), and show how it does on pen numbers of the tuning writers (never
-    the writers the figures are measured on)."""
+    """Fit the reading choice (shared.number: width prior, CUT_WEIGHTS, SPLIT_WEIGHTS) on
+    numbers of MNIST *train* digits (never the test digits the figures are measured on)."""
     rng = np.random.default_rng(args.seed + 1000)
     spacing = Spacing()
     train = load_mnist("train", args.mnist)
     cases = []
     for _ in range(args.n):
         idx = rng.integers(0, len(train.labels), DIGITS_PER_NUMBER)
-        cases.append(compose_mnist_centres(train.images[idx],
-                                           spacing.draw(rng, DIGITS_PER_NUMBER - 1)))
-    tuning, _ = writer_halves(args.pendigits)
-    pen = [p for p in load_pendigits(args.pendigits) if p.writer in tuning]
-    for _ in range(args.n):
-        idx = rng.integers(0, len(pen), DIGITS_PER_NUMBER)
-        ink, _, centres = compose_pen([pen[i].strokes for i in idx],
-                                      spacing.draw(rng, DIGITS_PER_NUMBER - 1), rng,
-                                      with_centres=True)
-        cases.append((ink, centres))
-    x, y = slot_features(cases[: args.n], model)
-    w = fit_logistic(x, y)
-    print(f"fitted on {len(y)} places that can be read whole or cut ({int(y.sum())} are two "
-          f"digits) in {args.n} numbers of MNIST *train* digits")
-    print(f"SPLIT_WEIGHTS = ({', '.join(f'{v:.3f}' for v in w)})")
-    print(f"places decided right: MNIST train {((x @ w > 0) == (y > 0)).mean():.2%}", end="")
-    px, py = slot_features(cases[args.n :], model)
-    print(f", pen (writers {min(tuning)}-{max(tuning)}, pixels only, not fitted on) "
-          f"{((px @ w > 0) == (py > 0)).mean():.2%}")
+        ink, centres = compose_mnist_centres(train.images[idx],
+                                             spacing.draw(rng, DIGITS_PER_NUMBER - 1))
+        cases.append((ink, centres, "".join(str(int(train.labels[i])) for i in idx)))
+    tune_reading(cases, lambda d: model.score(d), model.version)
 
 
 def live_latency(cases: list[Case], digits: np.ndarray, frames: int) -> None:
@@ -291,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
 
     model = Classifier(args.model_dir)
     print(f"model: {args.model_dir} (version {model.version}); seed {args.seed}; "
-          f"split weights {SPLIT_WEIGHTS}")
+          f"cut weights {CUT_WEIGHTS}, split weights {SPLIT_WEIGHTS}")
     if args.tune:
         tune(args, model)
         return 0

@@ -24,12 +24,20 @@ from shared.segment import Box, Slot, segment_number
 log = logging.getLogger(__name__)
 
 MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
-# Whether a place that can be read whole or cut is two digits: a logistic regression on
-# split_features. The model alone reads the halves of a wide 0 as two sure digits and a
-# touching "17" as one sure digit; the place's width for its line settles most of those.
-# Fitted by `python bench/whole_numbers.py --tune` on numbers composed from MNIST *train* digits and
-# from the tuning half of the pendigits writers, never on what bench/whole_numbers.py reports on.
-SPLIT_WEIGHTS = (-15.939, 13.107, -1.183, 1.678, 0.593, -0.588)
+# How a place's reading is chosen (choose_reading), in two steps fitted by
+# `python bench/whole_numbers.py --tune` on numbers composed from MNIST *train* digits, never on
+# what bench/whole_numbers.py reports on:
+# 1. the best cut: the cut reading with the best CUT_WEIGHTS . cut_features (a conditional
+#    logit over each place's cut readings);
+# 2. whole or that cut: a logistic regression, SPLIT_WEIGHTS . split_features > 0 cuts.
+# The width prior: each digit's width over the line height (mean, spread), measured on single
+# MNIST train digits: a "1" is narrow, a 4 as wide as the line is not.
+CUT_WEIGHTS = (7.930, 2.818, 0.045, 2.244, -7.235)
+SPLIT_WEIGHTS = (-4.382, 5.591, -1.713, -0.531, 0.741, -0.809, -0.706, -0.773, 0.099, -4.382,
+                 -1.025, -0.036)
+WIDTH_MEAN = (0.903, 0.452, 0.906, 0.813, 0.817, 0.902, 0.752, 0.795, 0.778, 0.718)
+WIDTH_SPREAD = (0.125, 0.195, 0.132, 0.148, 0.152, 0.142, 0.147, 0.143, 0.148, 0.134)
+SURE_FLOOR = 1e-6  # the least probability a digit's sureness counts for (log(1e-6) = -13.8)
 
 
 def number_slots(ink: np.ndarray, strokes: list[Box] | None = None
@@ -41,42 +49,76 @@ def number_slots(ink: np.ndarray, strokes: list[Box] | None = None
     return slots
 
 
-def split_features(slot: Slot, whole_log_p: float, cut_log_p: float, cut_ink: float
-                   ) -> list[float]:
-    """What decides a place: its width over the line height, whether it is two separate tall
-    strokes, how much ink the best cut goes through (a touching point is thin), and how
-    unsure the model is of the whole and of the best cut, as log(1 - p) (p: the whole's top
-    probability, or the product of the cut's two): the model is sure of nearly everything, so
-    the little left to 1 is what tells them apart (6 decimals: 1e-6 is the floor)."""
-    def unsure(log_p: float) -> float:
-        return math.log(max(1.0 - math.exp(log_p), 1e-6))
+def sureness(prediction: dict[str, Any]) -> float:
+    """How sure the model is this crop is its digit: the calibrated probability among all
+    classes, "not a digit" included (`confidence`), so half a digit or two digits squeezed
+    into one crop count as unsure; a 10-class model's answer has only its top probability."""
+    p = prediction.get("confidence")
+    return float(p if p is not None else max(prediction["probabilities"]))
 
-    return [1.0, slot.width_ratio, float(slot.tall_parts > 1), cut_ink, unsure(whole_log_p),
-            unsure(cut_log_p)]
+
+WidthPrior = tuple[tuple[float, ...], tuple[float, ...]]  # per digit: mean, spread
+
+
+def cut_features(predictions: list[dict[str, Any]], widths: list[float], cut_ink: float,
+                 prior: WidthPrior = (WIDTH_MEAN, WIDTH_SPREAD)) -> list[float]:
+    """What a reading is scored on: the sum of its digits' log sureness; the width prior,
+    minus half the sum of squared z-scores of each crop's width over the line height given its
+    digit, apart for crops too wide (a 4 read from a "41") and too narrow (half a 0); the ink
+    its cuts go through; and how many digits it adds (the count beyond one)."""
+    wide = narrow = 0.0
+    for p, w in zip(predictions, widths, strict=True):
+        d = int(p["digit"])
+        z = (w - prior[0][d]) / prior[1][d]
+        wide -= 0.5 * max(z, 0.0) ** 2
+        narrow -= 0.5 * min(z, 0.0) ** 2
+    return [reading_log_p(predictions), wide, narrow, cut_ink, float(len(predictions) - 1)]
+
+
+def split_features(slot: Slot, whole: list[float], cut: list[float]) -> list[float]:
+    """Whole or cut (whole, cut: their cut_features): the place's width over the line height,
+    whether it is two separate tall strokes, the cut's ink, how unsure the model is of each,
+    as log(1 - p) (p: the product of its digits' sureness; the model is sure of nearly
+    everything, so the little left to 1 is what tells them apart), the width priors, the
+    cut's digit count, and how sure the model is of each, as log p (a whole at p = 0.3)."""
+    def unsure(log_p: float) -> float:
+        return math.log(max(1.0 - math.exp(log_p), SURE_FLOOR))
+
+    return [1.0, slot.width_ratio, float(slot.tall_parts > 1), cut[3], unsure(whole[0]),
+            unsure(cut[0]), whole[1], cut[1], cut[2], cut[4], whole[0], cut[0]]
 
 
 def reading_log_p(predictions: list[dict[str, Any]]) -> float:
-    """How sure the model is of a reading: the sum of its digits' log top probabilities."""
-    return sum(math.log(max(max(p["probabilities"]), 1e-9)) for p in predictions)
+    """How sure the model is of a reading: the sum of its digits' log sureness."""
+    return sum(math.log(max(sureness(p), SURE_FLOOR)) for p in predictions)
+
+
+def typical_widths(options: list[list[dict[str, Any]]]) -> list[list[float]]:
+    """Each crop as wide as typical for its digit (the width prior then says nothing)."""
+    return [[WIDTH_MEAN[int(p["digit"])] for p in o] for o in options]
 
 
 def choose_reading(options: list[list[dict[str, Any]]], slot: Slot,
-                   weights: tuple[float, ...] = SPLIT_WEIGHTS,
-                   cut_inks: list[float] | None = None) -> list[dict[str, Any]]:
-    """One place's reading: whole, or its surest cut when the split rule says two digits
-    (a place too wide for one digit has no whole reading: its surest cut wins). `cut_inks`:
-    per option, the ink its cut goes through (Slot.cut_ink)."""
+                   cut_inks: list[float] | None = None,
+                   widths: list[list[float]] | None = None,
+                   weights: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+                   ) -> list[dict[str, Any]]:
+    """One place's reading: its best cut (CUT_WEIGHTS), then whole or that cut (SPLIT_WEIGHTS;
+    a place with no whole reading takes its best cut). `cut_inks`: per option, the ink its cuts
+    go through (Slot.cut_ink); `widths`: per option, each crop's width over the line height."""
+    cut_w, split_w = weights or (CUT_WEIGHTS, SPLIT_WEIGHTS)
     inks = cut_inks if cut_inks is not None else [0.0] * len(options)
-    wholes = [o for o in options if len(o) == 1]
-    ranked = sorted(((o, c) for o, c in zip(options, inks, strict=True) if len(o) > 1),
-                    key=lambda oc: reading_log_p(oc[0]), reverse=True)
-    if not ranked:
-        return wholes[0]
+    widths = widths if widths is not None else typical_widths(options)
+    feats = [cut_features(o, w, c) for o, w, c in zip(options, widths, inks, strict=True)]
+    wholes = [k for k, o in enumerate(options) if len(o) == 1]
+    cuts = [k for k, o in enumerate(options) if len(o) > 1]
+    if not cuts:
+        return options[wholes[0]]
+    best = max(cuts, key=lambda k: float(np.dot(cut_w, feats[k])))
     if not wholes:
-        return ranked[0][0]
-    pair, ink = next(((o, c) for o, c in ranked if len(o) == 2), ranked[0])
-    x = split_features(slot, reading_log_p(wholes[0]), reading_log_p(pair), ink)
-    return pair if float(np.dot(weights, x)) > 0 else wholes[0]
+        return options[best]
+    x = split_features(slot, feats[wholes[0]], feats[best])
+    return options[best] if float(np.dot(split_w, x)) > 0 else options[wholes[0]]
 
 
 def number_answer(digits: list[dict[str, Any]], version: int | None) -> dict[str, Any]:
@@ -114,7 +156,8 @@ def _replay(prepared: Any) -> np.ndarray | None:
 def classify_mixed(items: list[Any], is_number: Callable[[Any], bool],
                    prepare_digit: Callable[[Any], np.ndarray | None], prepare_slots: SlotsFn,
                    predict: PredictFn, version: int | None, with_image: bool = False,
-                   weights: tuple[float, ...] = SPLIT_WEIGHTS) -> list[dict[str, Any]]:
+                   weights: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+                   ) -> list[dict[str, Any]]:
     """Digits and numbers in one forward pass; each item gets its answer or its own error.
 
     Number digits always carry `image28_b64` (the page shows each crop); single digits
@@ -133,24 +176,31 @@ def classify_mixed(items: list[Any], is_number: Callable[[Any], bool],
             continue
         layout = []
         for slot in slots:
-            options, inks = [], []
+            options, inks, widths = [], [], []
+            rows: dict[int, int | None] = {}  # id(crop) -> its row: readings share crops
             for reading, ink in zip(slot.readings, slot.cut_ink or [0.0] * len(slot.readings),
                                     strict=True):
-                digits = [to_mnist(c) for c in reading]
-                if any(d is None for d in digits):
+                for c in reading:
+                    if id(c) not in rows:
+                        digit = to_mnist(c)
+                        rows[id(c)] = None if digit is None else len(flat)
+                        if digit is not None:
+                            flat.append(digit)
+                at = [rows[id(c)] for c in reading]
+                if any(r is None for r in at):
                     continue
-                options.append(list(range(len(flat), len(flat) + len(digits))))
+                options.append(at)
                 inks.append(ink)
-                flat += digits
+                widths.append([c.shape[1] / max(slot.line, 1.0) for c in reading])
             if options:
-                layout.append((options, slot, inks))
+                layout.append((options, slot, inks, widths))
         plans.append(layout)
     results = classify_items(flat, _replay, predict, version, with_image=True)
     return [_answer(plan, results, version, with_image, weights) for plan in plans]
 
 
 def _answer(plan: Any, results: list[dict[str, Any]], version: int | None, with_image: bool,
-            weights: tuple[float, ...]) -> dict[str, Any]:
+            weights: tuple[tuple[float, ...], tuple[float, ...]] | None) -> dict[str, Any]:
     """One item's answer from the shared forward pass."""
     if isinstance(plan, Exception):
         return {"error": str(plan)}
@@ -160,9 +210,9 @@ def _answer(plan: Any, results: list[dict[str, Any]], version: int | None, with_
             res.pop("image28_b64", None)
         return res
     digits: list[dict[str, Any]] = []
-    for options, slot, inks in plan:
+    for options, slot, inks, widths in plan:
         digits += choose_reading([[results[i] for i in rows] for rows in options], slot,
-                                 weights, inks)
+                                 inks, widths, weights)
     if len(digits) > MAX_DIGITS:
         return {"error": f"too many digits: at most {MAX_DIGITS}, found {len(digits)}"}
     return number_answer(digits, version)

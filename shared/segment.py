@@ -15,10 +15,10 @@ How, and why:
    even where their ink touches.
 3. Specks much smaller than the digits are dropped (noise, a stray tap).
 4. A group wide for its line (touching digits, or one wide digit) becomes a `Slot` with several
-   readings: whole, or cut at one of the columns where the ink is thinnest (or in its middle:
-   two 0s touching side by side are thick where they touch). Pixels cannot tell
-   a wide 0 from a touching "10", the model can: `choose_reading` (in `shared.number`) picks
-   the reading the model is surest of, all readings going through one forward pass.
+   readings: whole, or cut in two, three or four parts by straight and bent cuts
+   (`shared.cuts`). Pixels cannot tell a wide 0 from a touching "10", the model can:
+   `choose_reading` (in `shared.number`) scores the readings, all of them going through one
+   forward pass.
 """
 
 from __future__ import annotations
@@ -29,22 +29,24 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from shared.cuts import (
+    FLAT,
+    ON_ONE_SIDE,
+    Crop,
+    bounding_box,
+    readings,
+    tall_parts,
+    thinnest_columns,
+)
 from shared.preprocess import INK_LEVEL, InvalidInput
 
 STRONG_FRACTION = 0.5  # of the peak ink: the core of a stroke, without its anti-aliased halo
 MERGE_OVERLAP = 0.5  # horizontal overlap (of the narrower width) that makes two parts one digit
 SPECK_FRACTION = 0.2  # a group at most this x the line height on both sides is a speck
-MAYBE_TWO = 0.6  # a group wider than this x the line height may be two touching digits
-SURELY_TWO = 1.6  # ... and wider than this x the line height is never one digit
-STROKES_SURELY_TWO = 2.5  # the same, for a group of strokes (people write wide 0s and 2s)
-EDGE = 0.15  # a cut leaves at least this x the line height of ink on each side
-CUTS_TRIED = 6  # the thinnest columns tried as cuts, per group (the model picks)
-FLAT = 0.5  # a part lower than this x the line height is not a digit on its own
+STROKES_SURELY_TWO = 2.5  # a group of strokes wider than this x the line is cut (wide 0s: 2.5)
 FRAGMENT = 0.2  # a place with less ink than this x the median place's is a broken-off piece
 NEAR = 0.25  # ... when it is this close (x the line height) to another place
-ON_ONE_SIDE = 0.85  # a component with this share of its ink on one side of a cut moves whole
 MAX_COMPONENTS = 512  # more separate marks than this is not a number
-Crop = np.ndarray  # ink-high float32, cut to its ink's bounding box
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Slot:
     columns: tuple[int, int] = (0, 0)  # where the place is in the drawing: [first, last + 1)
     tall_parts: int = 1  # separate components at least FLAT x the line high
     cut_ink: tuple[float, ...] = ()  # per reading: ink its cuts go through, / line height
+    line: float = 0.0  # the line height, in pixels (the median place's)
 
 
 def overlap_fraction(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -108,130 +111,6 @@ def label_ink(ink: np.ndarray) -> tuple[np.ndarray, int]:
     _, (iy, ix) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
     owner = np.where(weak, labels[iy, ix], 0).astype(np.int32)
     return owner, int(n)
-
-
-def bounding_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right), ends exclusive, of a mask's pixels; None when empty."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if rows.size == 0:
-        return None
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-
-
-def crop(ink: np.ndarray, keep: np.ndarray) -> Crop | None:
-    """The ink where `keep`, cut to its bounding box; None when nothing is kept."""
-    box = bounding_box(keep)
-    if box is None:
-        return None
-    top, bottom, left, right = box
-    return np.where(keep, ink, 0.0)[top:bottom, left:right].astype(np.float32)
-
-
-def thinnest_columns(profile: np.ndarray, lo: int, hi: int, count: int = CUTS_TRIED
-                     ) -> list[int]:
-    """Up to `count` columns in [lo, hi) with the least ink, at least 2 columns apart;
-    ties go to the column nearest the middle."""
-    if hi <= lo:
-        return []
-    cols = np.arange(lo, hi)
-    middle = (lo + hi - 1) / 2.0
-    chosen: list[int] = []
-    for k in np.lexsort((np.abs(cols - middle), profile[lo:hi])):
-        c = int(cols[k])
-        if all(abs(c - other) >= 2 for other in chosen):
-            chosen.append(c)
-            if len(chosen) == count:
-                break
-    return chosen
-
-
-def split_at(owner: np.ndarray, keep: np.ndarray, cut: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two masks of `keep`, left and right of column `cut`; a minor component (under half the
-    ink) with most of its ink on one side goes there whole (a 7's bar stays with the 7)."""
-    left = keep.copy()
-    left[:, cut:] = False
-    right = keep & ~left
-    total = float(keep.sum())
-    for label in np.unique(owner[keep]):
-        part = keep & (owner == label)
-        if part.sum() >= total / 2:
-            continue
-        share = float(left[part].mean())
-        if share >= ON_ONE_SIDE:
-            left |= part
-            right &= ~part
-        elif share <= 1.0 - ON_ONE_SIDE:
-            right |= part
-            left &= ~part
-    return left, right
-
-
-def tall_parts(owner: np.ndarray, keep: np.ndarray, line: float) -> list[np.ndarray]:
-    """The group's components at least FLAT x the line high, left to right, each with the
-    low components whose centre is nearest (a digit split into two tall strokes, or two
-    neighbours leaning into each other: reading them apart is one more candidate)."""
-    labels = [int(v) for v in np.unique(owner[keep]) if v]
-    boxes = {v: bounding_box(keep & (owner == v)) for v in labels}
-    tall = [v for v in labels if boxes[v][1] - boxes[v][0] >= FLAT * line]  # type: ignore[index]
-    if len(tall) < 2:
-        return []
-
-    def centre(v: int) -> float:
-        b = boxes[v]
-        assert b is not None
-        return (b[2] + b[3]) / 2.0
-
-    tall.sort(key=centre)
-    parts = [keep & (owner == v) for v in tall]
-    for v in labels:
-        if v not in tall:
-            nearest = min(range(len(tall)), key=lambda k: abs(centre(tall[k]) - centre(v)))
-            parts[nearest] |= keep & (owner == v)
-    return parts
-
-
-def readings(ink: np.ndarray, owner: np.ndarray, keep: np.ndarray, line: float,
-             may_split: bool, depth: int = 2) -> list[tuple[tuple[Crop, ...], float]]:
-    """The readings of one group's mask, each with the ink its cut goes through (strong
-    pixels on the cut column over the line height; 0 whole or apart along component borders):
-    whole, apart along component borders, and cut at its thinnest columns. A group too wide
-    for one digit is always cut, and its parts read again (`depth` times at most)."""
-    box = bounding_box(keep)
-    if box is None:
-        return []
-    _, _, left, right = box
-    width = right - left
-    whole = crop(ink, keep)
-    assert whole is not None
-    if not may_split or width <= MAYBE_TWO * line or depth == 0:
-        return [((whole,), 0.0)]
-    forced = width > SURELY_TWO * line
-    options: list[tuple[tuple[Crop, ...], float]] = [] if forced else [((whole,), 0.0)]
-    parts = tall_parts(owner, keep, line)
-    for k in range(1, len(parts) if not forced else 0):  # apart along component borders
-        lo = crop(ink, np.logical_or.reduce(parts[:k]))
-        ro = crop(ink, np.logical_or.reduce(parts[k:]))
-        assert lo is not None and ro is not None
-        options.append(((lo, ro), 0.0))
-    edge = max(2, round(EDGE * line))
-    raw = keep.sum(axis=0).astype(np.float64)
-    profile = np.convolve(raw, np.ones(3) / 3, "same")
-    cuts = thinnest_columns(profile, left + edge, right - edge)
-    centre = (left + right) // 2  # two round digits touching side by side are thick there
-    for cut in [*cuts, *([centre] if all(abs(centre - c) >= 2 for c in cuts) else [])]:
-        lmask, rmask = split_at(owner, keep, cut)
-        if not lmask.any() or not rmask.any():
-            continue
-        through = float(raw[cut]) / line
-        if forced:
-            lefts = readings(ink, owner, lmask, line, True, depth - 1)[:2]
-            rights = readings(ink, owner, rmask, line, True, depth - 1)[:2]
-            options += [(lo + ro, through + li + ri) for lo, li in lefts for ro, ri in rights]
-        else:
-            lo, ro = crop(ink, lmask), crop(ink, rmask)
-            assert lo is not None and ro is not None
-            options.append(((lo, ro), through))
-    return options or [((whole,), 0.0)]
 
 
 Box = tuple[float, float, float, float]  # x0, x1, y0, y1 of a component or a stroke
@@ -369,5 +248,5 @@ def segment_number(ink: np.ndarray, strokes: Sequence[Box] | None = None) -> lis
         options = readings(ink, owner, mask, line, may_split)
         slots.append(Slot(tuple(r for r, _ in options), width / max(line, 1.0),
                           (box[2], box[3]), max(1, len(tall_parts(owner, mask, line))),
-                          tuple(c for _, c in options)))
+                          tuple(c for _, c in options), line))
     return slots

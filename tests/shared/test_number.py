@@ -11,10 +11,14 @@ import pytest
 
 from shared.number import (
     MAX_DIGITS,
+    WIDTH_MEAN,
+    WIDTH_SPREAD,
     choose_reading,
     classify_mixed,
+    cut_features,
     number_answer,
     number_slots,
+    sureness,
 )
 from shared.number_wire import (
     MAX_STROKES,
@@ -36,35 +40,71 @@ def pred(digit: int, p: float) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- choosing a reading
-WIDE_ONLY = (-1.0, 1.0, 0.0, 0.0, 0.0, 0.0)  # two digits exactly when wider than the line is high
+SURE_CUT = (1.0, 0.0, 0.0, 0.0, 0.0)  # the best cut: the one the model is surest of
+
+
+def split_rule(**named: float) -> tuple[float, ...]:
+    """SPLIT_WEIGHTS with only the named features (split_features' order) non-zero."""
+    names = ["bias", "width", "apart", "cut_ink", "unsure_whole", "unsure_cut", "whole_wide",
+             "cut_wide", "cut_narrow", "extra", "sure_whole", "sure_cut"]
+    return tuple(named.get(n, 0.0) for n in names)
+
+
+WIDE_ONLY = (SURE_CUT, split_rule(bias=-1.0, width=1.0))  # cut exactly when wider than high
 
 
 def place(width_ratio: float, tall_parts: int = 1) -> Slot:
-    return Slot((), width_ratio, (0, 0), tall_parts)
+    return Slot((), width_ratio, (0, 0), tall_parts, line=20.0)
+
+
+def test_sureness_counts_not_a_digit() -> None:
+    row = np.zeros(12)
+    row[3], row[10] = 1.0, 0.4  # a sure 3 among the digits, but 60% "not a digit"
+    assert sureness(prediction_dict(row, 1)) == pytest.approx(0.4)
+    assert sureness(pred(3, 0.9)) == pytest.approx(0.9)  # a 10-class answer: its top
+
+
+def test_cut_features_weigh_sureness_width_ink_and_count() -> None:
+    f = cut_features([pred(4, 0.5), pred(1, 1.0)], [WIDTH_MEAN[4], WIDTH_MEAN[1]], 0.3)
+    assert f == pytest.approx([np.log(0.5), 0.0, 0.0, 0.3, 1.0])
+    wide = cut_features([pred(4, 1.0)], [WIDTH_MEAN[4] + 2 * WIDTH_SPREAD[4]], 0.0)
+    narrow = cut_features([pred(4, 1.0)], [WIDTH_MEAN[4] - WIDTH_SPREAD[4]], 0.0)
+    assert wide[1:3] == pytest.approx([-2.0, 0.0]) and narrow[1:3] == pytest.approx([0.0, -0.5])
 
 
 def test_the_split_rule_weighs_width_parts_and_the_models_sureness() -> None:
     whole, halves = [pred(0, 0.99)], [pred(1, 0.999), pred(1, 0.999)]
-    assert choose_reading([whole, halves], place(0.8), WIDE_ONLY) is whole
-    assert choose_reading([whole, halves], place(1.2), WIDE_ONLY) is halves
-    apart = (-0.5, 0.0, 1.0, 0.0, 0.0, 0.0)  # two digits exactly when two separate tall strokes
-    assert choose_reading([whole, halves], place(0.8, 2), apart) is halves
-    assert choose_reading([whole, halves], place(0.8, 1), apart) is whole
-    surer = (0.0, 0.0, 0.0, 0.0, 1.0, -1.0)  # two digits when the cut is surer than the whole
-    assert choose_reading([whole, halves], place(5.0), surer) is halves
-    assert choose_reading([[pred(0, 0.99999)], halves], place(5.0), surer)[0]["digit"] == 0
-    thin = (0.5, 0.0, 0.0, -1.0, 0.0, 0.0)  # two digits when the cut goes through little ink
-    assert choose_reading([whole, halves], place(1.0), thin, [0.0, 0.2]) is halves
-    assert choose_reading([whole, halves], place(1.0), thin, [0.0, 0.9]) is whole
+    assert choose_reading([whole, halves], place(0.8), weights=WIDE_ONLY) is whole
+    assert choose_reading([whole, halves], place(1.2), weights=WIDE_ONLY) is halves
+    apart = (SURE_CUT, split_rule(bias=-0.5, apart=1.0))  # cut when two separate strokes
+    assert choose_reading([whole, halves], place(0.8, 2), weights=apart) is halves
+    assert choose_reading([whole, halves], place(0.8, 1), weights=apart) is whole
+    surer = (SURE_CUT, split_rule(unsure_whole=1.0, unsure_cut=-1.0))  # the surer one
+    assert choose_reading([whole, halves], place(5.0), weights=surer) is halves
+    assert choose_reading([[pred(0, 0.99999)], halves], place(5.0),
+                          weights=surer)[0]["digit"] == 0
+    thin = (SURE_CUT, split_rule(bias=0.5, cut_ink=-1.0))  # cut through little ink
+    assert choose_reading([whole, halves], place(1.0), [0.0, 0.2], weights=thin) is halves
+    assert choose_reading([whole, halves], place(1.0), [0.0, 0.9], weights=thin) is whole
+
+
+def test_the_width_prior_reads_a_wide_four_as_a_touching_pair() -> None:
+    whole, pair = [pred(4, 0.999)], [pred(4, 0.999), pred(1, 0.999)]
+    prior_only = (SURE_CUT, split_rule(bias=-1.0, whole_wide=-1.0))  # prior <= 0
+    typical = [[WIDTH_MEAN[4]], [WIDTH_MEAN[4], WIDTH_MEAN[1]]]
+    too_wide = [[WIDTH_MEAN[4] + 3 * WIDTH_SPREAD[4]], typical[1]]
+    assert choose_reading([whole, pair], place(1.0), widths=typical,
+                          weights=prior_only) is whole
+    assert choose_reading([whole, pair], place(1.0), widths=too_wide, weights=prior_only) is pair
 
 
 def test_the_surest_cut_is_taken() -> None:
     whole = [pred(8, 0.5)]
     weak, strong = [pred(1, 0.6), pred(7, 0.6)], [pred(1, 0.99), pred(7, 0.98)]
-    assert choose_reading([whole, weak, strong], place(1.5), WIDE_ONLY) is strong
+    assert choose_reading([whole, weak, strong], place(1.5), weights=WIDE_ONLY) is strong
 
 
-def test_a_place_with_no_whole_reading_takes_its_surest_cut() -> None:
+def test_a_place_with_no_whole_reading_takes_its_best_cut() -> None:
     two, three = [pred(1, 0.99), pred(7, 0.99)], [pred(1, 0.9), pred(1, 0.9), pred(7, 0.9)]
     assert choose_reading([three, two], place(2.0)) is two
     assert choose_reading([[pred(3, 0.9)]], place(3.0)) == [pred(3, 0.9)]

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from devtools.compose import compose_mnist
+from shared.cuts import cut_path, lattice_walks, left_of, split_at, thinnest_columns
 from shared.mnist import load_mnist
 from shared.preprocess import InvalidInput
 from shared.segment import (
@@ -17,8 +18,6 @@ from shared.segment import (
     merge_spans,
     overlap_fraction,
     segment_number,
-    split_at,
-    thinnest_columns,
 )
 from trainer.data.strokes import STROKE_FRACTION, draw_strokes
 
@@ -187,6 +186,26 @@ def test_split_moves_a_minor_component_whole() -> None:
     left, right = split_at(owner, keep, 13)
     assert left[0, 6:14].all() and not right[0].any()
     assert right[:, 13:].sum() == 0 and left[:, 2:12].all()
+
+
+def test_a_bent_cut_goes_round_slanted_digits() -> None:
+    # two parallel slanted strokes, 6 columns apart: every vertical line crosses ink, the
+    # cheapest path slants between them and crosses none
+    cost = np.zeros((20, 30))
+    for r in range(20):
+        cost[r, 4 + r // 2] = cost[r, 10 + r // 2] = 1.0
+    assert all(cost[:, c].any() for c in range(10, 14))
+    path = cut_path(cost, 12, 2, 28)
+    assert cost[np.arange(20), path].sum() == 0
+    assert np.all(np.abs(np.diff(path)) <= 1)  # one column per row at most
+    left = left_of(path, cost.shape)
+    assert left[cost > 0].sum() == 20  # exactly the first stroke is left of the path
+
+
+def test_lattice_walks_are_every_left_to_right_split_up_to_the_most_parts() -> None:
+    assert lattice_walks(2, 2) == [(0, 1, 3), (0, 2, 3), (0, 3)]
+    assert (0, 1, 2, 3) in lattice_walks(2, 3) and len(lattice_walks(2, 3)) == 4
+    assert max(len(w) - 1 for w in lattice_walks(5, 4)) == 4
 
 
 def test_too_many_marks_is_refused() -> None:
