@@ -53,6 +53,18 @@ def image28_b64(digit: np.ndarray) -> str:
     return base64.b64encode(np.ascontiguousarray(digit, np.uint8).tobytes()).decode()
 
 
+def finish_answer(result: dict[str, Any], digit: np.ndarray | None, with_image: bool,
+                  worker: str) -> dict[str, Any]:
+    """A live answer's last touches: the preview of what the model saw (a blank one for an
+    empty drawing) when asked, and the worker's name on a prediction."""
+    if with_image:
+        result["image28_b64"] = image28_b64(digit if digit is not None
+                                            else np.zeros((28, 28), np.uint8))
+    if "digit" in result:
+        result["worker"] = worker
+    return result
+
+
 def classify_items(items: list[Any], prepare: PrepareFn, predict: PredictFn,
                    version: int | None, with_image: bool = False) -> list[dict[str, Any]]:
     """Classify many items in one forward pass; each gets a prediction or its own error.

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.prediction import image28_b64, prediction_dict
+from shared.prediction import finish_answer, prediction_dict
 from shared.preprocess import InvalidInput
 from shared.redis_keys import FEEDBACK_LIST
 from shared.saliency import explained_prediction
@@ -64,12 +64,7 @@ def classify_shadowed(item: Any, version: int, explain: bool, prepare: PrepareFn
                             else {"error": model, "model_version": version})
     else:
         result = _both(digit, model, version, explain, active_version)
-    if with_image:
-        result["image28_b64"] = image28_b64(digit if digit is not None
-                                            else np.zeros((28, 28), np.uint8))
-    if "digit" in result:
-        result["worker"] = runtime.holder.hostname
-    return result
+    return finish_answer(result, digit, with_image, runtime.holder.hostname)
 
 
 def _unshadowed(digit: np.ndarray | None, explain: bool, version: int | None

@@ -25,7 +25,7 @@ from shared.celery_app import (
     SHADOW_REVIEW_TASK,
 )
 from shared.number_wire import is_number_item
-from shared.prediction import classify_items, image28_b64
+from shared.prediction import classify_items, finish_answer
 from shared.preprocess import InvalidInput, to_mnist
 from shared.saliency import explained_prediction, split_explain
 from shared.shadow_wire import split_shadow
@@ -98,12 +98,7 @@ def classify_explained(item: Any, with_image: bool = False) -> dict[str, Any]:
         return {"error": str(exc)}
     predict = functools.partial(runtime.batcher.classify, live=True)
     result = explained_prediction(digit, predict, version)
-    if with_image:
-        result["image28_b64"] = image28_b64(digit if digit is not None
-                                            else np.zeros((28, 28), np.uint8))
-    if "digit" in result:
-        result["worker"] = runtime.holder.hostname
-    return result
+    return finish_answer(result, digit, with_image, runtime.holder.hostname)
 
 
 def classify_one_live(item: Any, with_image: bool = False) -> dict[str, Any]:
