@@ -1,7 +1,7 @@
 /* The operator's view in the admin panel: workers, queue depths, live answer latency over
    the last minute (a plain canvas chart, no library), recent batches and training jobs.
    Polled from GET /api/admin/status with the admin token, only while the panel is open. */
-import { fitCanvas } from "./chart_canvas.js";
+import { fitCanvas, yGrid } from "./chart_canvas.js";
 import { authHeaders } from "./admin_token.js";
 
 const POLL_MS = 3000;
@@ -103,19 +103,8 @@ export function drawLatency() {
   const xOf = (i) => pad.l + (i * w) / (n - 1);
   const yOf = (v) => pad.t + h - (v / yMax) * h;
 
-  c.font = "11px system-ui, sans-serif";
-  c.fillStyle = "#6b7280";
-  c.strokeStyle = "#e5e7eb";
-  c.lineWidth = 1;
-  c.textAlign = "right";
-  c.textBaseline = "middle";
-  for (let k = 0; k <= 4; k++) {
-    const v = (yMax * k) / 4;
-    c.beginPath(); c.moveTo(pad.l, yOf(v)); c.lineTo(pad.l + w, yOf(v)); c.stroke();
-    c.fillText(v >= 1000 ? `${+(v / 1000).toFixed(2)} s` : `${+v.toFixed(1)} ms`, pad.l - 4, yOf(v));
-  }
-  c.textAlign = "center";
-  c.textBaseline = "top";
+  yGrid(c, pad, w, yOf, 0, yMax,
+        (v) => (v >= 1000 ? `${+(v / 1000).toFixed(2)} s` : `${+v.toFixed(1)} ms`));
   c.fillText("-60 s", pad.l, pad.t + h + 6);
   c.fillText("now", pad.l + w, pad.t + h + 6);
   for (const [key, color] of [["p50_ms", "#2563eb"], ["p99_ms", "#ea580c"]]) {

@@ -1,5 +1,5 @@
 /* The training chart: a plain canvas line chart of accuracy per epoch, no library. */
-import { fitCanvas } from "./chart_canvas.js";
+import { fitCanvas, yGrid } from "./chart_canvas.js";
 const chart = document.querySelector("#train-chart");
 
 /** Plot accuracy and val_accuracy per epoch; `history[epoch-1]` is that epoch's metrics. */
@@ -24,21 +24,7 @@ export function plotAccuracy(history, epochs, following) {
   const xOf = (i) => pad.l + (n === 1 ? w / 2 : (i * w) / (n - 1));
   const yOf = (v) => pad.t + h - ((v - yMin) / (yMax - yMin)) * h;
 
-  // axes and grid
-  c.font = "11px system-ui, sans-serif";
-  c.fillStyle = "#6b7280";
-  c.strokeStyle = "#e5e7eb";
-  c.lineWidth = 1;
-  c.textAlign = "right";
-  c.textBaseline = "middle";
-  for (let k = 0; k <= 4; k++) {
-    const v = yMin + ((yMax - yMin) * k) / 4;
-    const y = yOf(v);
-    c.beginPath(); c.moveTo(pad.l, y); c.lineTo(pad.l + w, y); c.stroke();
-    c.fillText(v.toFixed(2), pad.l - 4, y);
-  }
-  c.textAlign = "center";
-  c.textBaseline = "top";
+  yGrid(c, pad, w, yOf, yMin, yMax, (v) => v.toFixed(2)); // axes and grid
   const step = Math.ceil(n / 10);
   for (let i = 0; i < n; i += step) c.fillText(String(i + 1), xOf(i), pad.t + h + 6);
 
