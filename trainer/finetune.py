@@ -20,7 +20,7 @@ from trainer import fit
 from trainer.data.feedback import split_feedback, within_classes
 from trainer.data.mix import load_training_data, replay_sample, with_negatives
 from trainer.data.sources import DataPaths
-from trainer.feeding import augmented_batches
+from trainer.feeding import augmented_epochs
 from trainer.finish import finish_run
 from trainer.recipe import Recipe
 from trainer.result import TrainResult
@@ -71,9 +71,8 @@ def train_finetune(paths: DataPaths, recipe: Recipe, base_model_dir: Path, workd
     trainable = fit.compile_model(model, recipe.finetune_learning_rate, recipe.lr_floor,
                                   steps * epochs)
     history, seconds = fit.fit(
-        trainable, lambda: augmented_batches(items, epochs, recipe.batch_size, recipe.seed,
-                                         recipe.augment),
-        epochs, steps, None, on_epoch, progress)
+        trainable, lambda: augmented_epochs(items, epochs, recipe.seed, recipe.augment),
+        epochs, steps, recipe.batch_size, None, on_epoch, progress)
     extra = {"n_per_epoch": n_epoch, "limit": limit, "base_model": str(base_model_dir)}
     return finish_run(model, recipe, "finetune", workdir, data, paths,
                       {"feedback_train": fb_train, "feedback_heldout": fb_held}, history,

@@ -1,4 +1,4 @@
-"""Fit a Keras model on the augmented batch stream: optimiser, progress and the fit call.
+"""Fit a Keras model on augmented epochs: optimiser, progress and the fit calls.
 
 TensorFlow is imported inside the functions, so importing this module stays cheap.
 """
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 EVAL_BATCH = 500
 EpochHook = Callable[[int, int, dict[str, float]], None]
-Batches = Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]
+Epochs = Callable[[], Iterator[tuple[np.ndarray, np.ndarray]]]
 
 
 def compile_model(model: Any, learning_rate: float, lr_floor: float, total_steps: int) -> Any:
@@ -116,26 +116,25 @@ def epoch_report(epochs: int, steps: int, on_epoch: EpochHook | None, progress: 
     return EpochReport()
 
 
-def fit(model: Any, batches: Batches, epochs: int, steps: int,
+def fit(model: Any, epochs_data: Epochs, epochs: int, steps: int, batch_size: int,
         validation: tuple[np.ndarray, np.ndarray] | None, on_epoch: EpochHook | None,
         progress: bool) -> tuple[list[dict[str, float]], float]:
-    """Run the fit; returns the per-epoch history and the seconds it took."""
-    import tensorflow as tf
-
+    """Fit one in-memory epoch at a time (the train step is traced once and kept across the
+    calls, and the cosine schedule follows the optimizer's step count); returns the per-epoch
+    history and the seconds it took."""
     n = len(model.outputs)
-    dataset = tf.data.Dataset.from_generator(
-        batches, output_signature=(tf.TensorSpec((None, 28, 28, 1), tf.float32),
-                                   tf.TensorSpec((None,), tf.int64)))
-    if n > 1:  # an ensemble's training view: every member learns the same label
-        dataset = dataset.map(lambda x, y: (x, (y,) * n))
-    dataset = dataset.prefetch(4)
-    val = None if validation is None else (to_input(validation[0]),
-                                           validation[1] if n == 1 else (validation[1],) * n)
+
+    def labels(y: np.ndarray) -> Any:  # an ensemble's training view: each member, one label
+        return y if n == 1 else (y,) * n
+
+    val = None if validation is None else (to_input(validation[0]), labels(validation[1]))
     history: list[dict[str, float]] = []
+    report = epoch_report(epochs, steps, on_epoch, progress, history)
     started = time.perf_counter()
-    model.fit(dataset, epochs=epochs, steps_per_epoch=steps, verbose=0, shuffle=False,
-              validation_data=val, validation_batch_size=EVAL_BATCH,
-              callbacks=[epoch_report(epochs, steps, on_epoch, progress, history)])
+    for epoch, (x, y) in enumerate(epochs_data()):
+        model.fit(x, labels(y), batch_size=batch_size, epochs=epoch + 1, initial_epoch=epoch,
+                  verbose=0, shuffle=False, validation_data=val,
+                  validation_batch_size=EVAL_BATCH, callbacks=[report])
     return history, time.perf_counter() - started
 
 

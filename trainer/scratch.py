@@ -34,7 +34,7 @@ from trainer.data.mix import (
 )
 from trainer.data.sets import LabelledSet
 from trainer.data.sources import DataPaths
-from trainer.feeding import augmented_batches
+from trainer.feeding import augmented_epochs
 from trainer.finish import finish_run
 from trainer.recipe import Recipe
 from trainer.result import TrainResult
@@ -88,10 +88,10 @@ def train_phase1(data: TrainingData, recipe: Recipe, feedback: LabelledSet,
     trainable = fit.compile_model(model, recipe.learning_rate, recipe.lr_floor,
                                   steps * recipe.epochs)
     history, seconds = fit.fit(
-        trainable, lambda: augmented_batches(
+        trainable, lambda: augmented_epochs(
             lambda e: with_negatives(x, y, data, e, recipe.negatives_per_epoch),
-            recipe.epochs, recipe.batch_size, recipe.seed, recipe.augment),
-        recipe.epochs, steps, _validation(data), on_epoch, progress)
+            recipe.epochs, recipe.seed, recipe.augment),
+        recipe.epochs, steps, recipe.batch_size, _validation(data), on_epoch, progress)
     return model, history, seconds
 
 
@@ -139,10 +139,10 @@ def train_phase2(model: Any, data: TrainingData, recipe: Recipe, feedback: Label
     log.info("phase 2: %d digits an epoch, %d epochs", n, recipe.pen_epochs)
     trainable = fit.compile_model(fit.freeze_batchnorm(model), recipe.pen_learning_rate,
                                   recipe.lr_floor, steps * recipe.pen_epochs)
-    return fit.fit(trainable, lambda: augmented_batches(items, recipe.pen_epochs,
-                                                    recipe.batch_size, recipe.seed + 1,
-                                                    recipe.pen_augment),
-                   recipe.pen_epochs, steps, _validation(data), on_epoch, progress)
+    return fit.fit(trainable, lambda: augmented_epochs(items, recipe.pen_epochs,
+                                                   recipe.seed + 1, recipe.pen_augment),
+                   recipe.pen_epochs, steps, recipe.batch_size, _validation(data), on_epoch,
+                   progress)
 
 
 def train_scratch(paths: DataPaths, recipe: Recipe, workdir: Path, cache_dir: Path | None,

@@ -16,7 +16,7 @@ from trainer.augment import (
     stroke_batch,
     thin_strokes,
 )
-from trainer.feeding import augmented_batches
+from trainer.feeding import augmented_epochs
 
 IDENTITY = AugmentConfig(shift=0, rotate=0, scale_min=1, scale_max=1, shear=0, p_dilate=0,
                          p_erode=0)
@@ -90,15 +90,16 @@ def test_elastic_offsets_are_smooth_and_a_few_pixels() -> None:
     assert np.abs(np.diff(field, axis=3)).mean() < 0.4 * np.abs(field).mean()
 
 
-def test_batches_cover_every_epoch_and_keep_labels_with_images() -> None:
+def test_epochs_cover_every_item_shuffled_and_keep_labels_with_images() -> None:
     images, labels = bar_digits(50)
     images[:, 0, 0] = np.arange(50)  # tag each image so we can track it
     seen = []
-    batches = augmented_batches(lambda _e: (images, labels), epochs=2, batch_size=16, seed=1,
-                                cfg=IDENTITY)
-    for x, y in batches:
+    orders = []
+    for x, y in augmented_epochs(lambda _e: (images, labels), epochs=2, seed=1, cfg=IDENTITY):
         assert x.dtype == np.float32 and x.shape[1:] == (28, 28, 1) and x.max() <= 1.0
         tags = np.rint(x[:, 0, 0, 0] * 255).astype(int)
         np.testing.assert_array_equal(y, labels[tags])
         seen.extend(tags.tolist())
+        orders.append(tags.tolist())
     assert sorted(seen) == sorted(list(range(50)) * 2)
+    assert orders[0] != orders[1] and list(range(50)) not in orders  # each its own order
