@@ -21,12 +21,15 @@ venv: $(BIN)/digitflow
 run: venv
 	$(BIN)/digitflow up
 
-## system-deps: Chromium for the browser test and nginx for the several-web-processes test
-## (Debian packages; never a downloaded browser). nginx lives in /usr/sbin, off a user's PATH.
+## system-deps: Chromium for the browser test, nginx for the several-web-processes test and
+## the fonts the generated non-digits are drawn from (Debian packages; never a downloaded
+## browser). nginx lives in /usr/sbin, off a user's PATH.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 || missing="$$missing nginx"; \
+	test -d /usr/share/fonts/truetype/liberation || missing="$$missing fonts-liberation"; \
+	test -d /usr/share/fonts/truetype/dejavu || missing="$$missing fonts-dejavu-core"; \
 	[ -z "$$missing" ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \

@@ -2,9 +2,11 @@
 
 Prints single-image latency (p50/p99) through `shared.classifier.Classifier`, batch throughput,
 the cost of `shared.preprocess.to_mnist` per image, what `model.predict` costs for one image
-(why digitflow does not use it), and the peak RSS of this process.
+(why digitflow does not use it), and the peak RSS of this process; with --compare-runtimes,
+ONNX Runtime (what serves) against TensorFlow on the same weights.
 
     python bench/inference.py                                  # the bundled default model
+    python bench/inference.py --compare-runtimes --calls 1000
     python bench/inference.py --model-dir var/models/versions/3 --json bench-inference.json
 """
 
@@ -54,6 +56,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--compare-dir", type=Path, default=None,
                    help="another model folder (e.g. the previous bundled model): its single-"
                         "image latency is measured in the same run, interleaved, for a ratio")
+    p.add_argument("--runtime", choices=("auto", "onnx", "tensorflow"), default="auto",
+                   help="what runs the model (auto: ONNX Runtime where the model translates)")
+    p.add_argument("--compare-runtimes", action="store_true",
+                   help="also time one image and a batch of 256 under ONNX Runtime and "
+                        "TensorFlow, interleaved, wall and CPU time per call")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     return p.parse_args(argv)
 
@@ -142,7 +149,7 @@ def bench_compare(classifier: object, other_dir: Path, digits: np.ndarray, calls
     """Single-image p50 of both models, alternating in rounds so load changes hit both alike."""
     from shared.classifier import Classifier
 
-    other = Classifier(other_dir)
+    other = Classifier(other_dir, runtime=classifier.runtime)
     ours, theirs = [], []
     for _ in range(rounds):
         ours.append(bench_single(classifier, digits, calls // rounds, warmup)["p50_ms"])
@@ -150,6 +157,45 @@ def bench_compare(classifier: object, other_dir: Path, digits: np.ndarray, calls
     p50, other_p50 = float(np.median(ours)), float(np.median(theirs))
     return {"other_dir": str(other_dir), "p50_ms": p50, "other_p50_ms": other_p50,
             "ratio": p50 / other_p50}
+
+
+def bench_runtimes(model_dir: Path, digits: np.ndarray, calls: int, warmup: int,
+                   rounds: int = 5) -> dict:
+    """Per call, wall and CPU time of each runtime for one image and for a batch of 256, in
+    interleaved rounds (the median round), so load changes hit both alike."""
+    from shared.classifier import Classifier
+
+    runtimes = {name: Classifier(model_dir, runtime=name) for name in ("tensorflow", "onnx")}
+    out: dict = {}
+    for size, n_calls in ((1, max(1, calls // rounds)), (256, 20)):
+        xs = [np.resize(digits[i:], (size, 28, 28)) for i in range(n_calls)]
+        per: dict[str, list[tuple[float, float]]] = {name: [] for name in runtimes}
+        for _ in range(rounds):
+            for name, classifier in runtimes.items():
+                for x in xs[:warmup]:
+                    classifier.predict(x)
+                wall, cpu = time.perf_counter(), time.process_time()
+                for x in xs:
+                    classifier.predict(x)
+                per[name].append(((time.perf_counter() - wall) / n_calls * 1000,
+                                  (time.process_time() - cpu) / n_calls * 1000))
+        out[str(size)] = {name: {"wall_ms": float(np.median([w for w, _ in v])),
+                                 "cpu_ms": float(np.median([c for _, c in v]))}
+                          for name, v in per.items()}
+    return out
+
+
+def runtimes_report(r: dict) -> str:
+    """The runtime comparison as a table, with ONNX Runtime's share of TensorFlow's time."""
+    lines = [f"\n{'images a call':<14}{'runtime':<12}{'wall ms':>10}{'CPU ms':>10}"
+             f"{'wall vs TF':>12}{'CPU vs TF':>11}", "-" * 69]
+    for size, row in r.items():
+        tf = row["tensorflow"]
+        for name, v in row.items():
+            wall, cpu = v["wall_ms"] / tf["wall_ms"], v["cpu_ms"] / tf["cpu_ms"]
+            lines.append(f"{size:<14}{name:<12}{v['wall_ms']:>10.3f}{v['cpu_ms']:>10.3f}"
+                         f"{wall:>11.2f}x{cpu:>10.2f}x")
+    return "\n".join(lines)
 
 
 def peak_rss_mib() -> float:
@@ -163,7 +209,7 @@ def report(r: dict) -> str:
     s, p, k = r["single"], r["preprocess"], r["keras_predict"]
     lines = [
         f"model      : {r['model_dir']} (version {r['model_version']}, "
-        f"load {r['load_s']:.2f}s)",
+        f"load {r['load_s']:.2f}s, run by {r['runtime']})",
         f"data       : {r['data']}",
         f"machine    : {r['machine']}",
         "",
@@ -195,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     from shared.classifier import Classifier
 
     t0 = time.perf_counter()
-    classifier = Classifier(args.model_dir)
+    classifier = Classifier(args.model_dir, runtime=args.runtime)
     load_s = time.perf_counter() - t0
     rss_after_load = peak_rss_mib()
     digits, source = test_digits(args.data, max(args.preprocess_images, max(sizes, default=1)))
@@ -203,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {
         "model_dir": str(args.model_dir),
         "model_version": classifier.version,
+        "runtime": classifier.runtime,
         "load_s": load_s,
         "peak_rss_after_load_mib": rss_after_load,
         "data": source,
@@ -217,8 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare_dir is not None:
         results["compare"] = bench_compare(classifier, args.compare_dir, digits, args.calls,
                                            args.warmup)
+    if args.compare_runtimes:
+        results["runtimes"] = bench_runtimes(args.model_dir, digits, args.calls, args.warmup)
     results["peak_rss_mib"] = peak_rss_mib()
     print(report(results))
+    if "runtimes" in results:
+        print(runtimes_report(results["runtimes"]))
     if "compare" in results:
         c = results["compare"]
         print(f"single image p50: {c['p50_ms']:.3f} ms vs {c['other_p50_ms']:.3f} ms for "

@@ -3,7 +3,10 @@
 (The answer's shape, `prediction_dict`, lives apart in `shared.prediction`: it is TF-free.)
 
 `model.predict` costs ~47 ms per call here; a `tf.function` with a fixed signature costs
-under 1 ms for one image and scales to batches, so workers, the CLI and benchmarks all use it.
+under 1 ms for one image and scales to batches. ONNX Runtime, on the same weights translated by
+`shared.onnx_graph`, costs about a third of the `tf.function`'s CPU for one image (a live
+frame) and less for batches too, so it serves every model it can translate; TensorFlow serves
+the rest. Workers, the CLI, training's evaluation and benchmarks all come through here.
 """
 
 from __future__ import annotations
@@ -27,7 +30,10 @@ class Classifier:
     """One model version, loaded and warmed up, mapping uint8 28x28 digits to probabilities
     (calibrated with the version's own temperature, `shared.calibration`)."""
 
-    def __init__(self, model_dir: str | Path, version: int | None = None) -> None:
+    def __init__(self, model_dir: str | Path, version: int | None = None,
+                 runtime: str = "auto") -> None:
+        """`runtime`: "onnx", "tensorflow", or "auto" (ONNX Runtime where the model
+        translates)."""
         import os
 
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -47,10 +53,28 @@ class Classifier:
             x = scale_pixels(tf.cast(x, tf.float32)[..., None])
             return model(x, training=False)
 
-        self._forward = forward
+        self._forward = lambda x: forward(x).numpy()
+        self.runtime = "tensorflow"
+        if runtime != "tensorflow":
+            self._use_onnx(runtime == "onnx")
         self.predict(np.zeros((1, 28, 28), np.uint8))  # trace and warm up before serving
-        log.info("loaded model version %s from %s in %.2fs", self.version, model_dir,
-                 time.perf_counter() - started)
+        log.info("loaded model version %s from %s in %.2fs (%s)", self.version, model_dir,
+                 time.perf_counter() - started, self.runtime)
+
+    def _use_onnx(self, required: bool) -> None:
+        """Serve through ONNX Runtime when the model translates; else keep TensorFlow."""
+        from shared.onnx_graph import UnsupportedModel, onnx_session
+
+        try:
+            session = onnx_session(self.model)
+        except (UnsupportedModel, ImportError) as exc:
+            if required:
+                raise
+            log.info("ONNX Runtime cannot serve this model (%s): TensorFlow serves it", exc)
+            return
+
+        self._forward = lambda x: session.run(None, {"digits": x})[0]
+        self.runtime = "onnx"
 
     @property
     def classes(self) -> int:
@@ -61,7 +85,7 @@ class Classifier:
         """The model's own softmax (n, classes), uncalibrated, in one forward pass."""
         if len(digits) == 0:
             return np.zeros((0, self.classes), np.float32)
-        return self._forward(np.ascontiguousarray(digits, dtype=np.uint8)).numpy()
+        return self._forward(np.ascontiguousarray(digits, dtype=np.uint8))
 
     def score(self, digits: np.ndarray) -> np.ndarray:
         """Scored rows (n, 12): calibrated probabilities, confidence, rejection code."""

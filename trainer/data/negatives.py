@@ -199,6 +199,9 @@ def generate(kind: str, n: int, digits: np.ndarray, labels: np.ndarray) -> np.nd
     """`n` non-digits of one generator (`train`, `calibration` or `eval`), deterministic."""
     rng = np.random.default_rng(SEEDS[kind])
     fonts = font_files(FONT_FAMILIES[kind])
+    if not fonts:  # the set changes: say so (Debian: fonts-dejavu-core, fonts-liberation)
+        log.warning("no %s fonts installed: the %s non-digits draw scribbles instead of "
+                    "letters", FONT_FAMILIES[kind], kind)
     makers: dict[str, Callable[[], np.ndarray | None]] = {
         "letter": lambda: letter(rng, fonts) if fonts else scribble(rng),
         "scribble": lambda: scribble(rng), "shape": lambda: shape(rng),

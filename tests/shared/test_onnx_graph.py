@@ -1,0 +1,63 @@
+"""The ONNX translation answers exactly as the Keras model does, and anything it does not
+know falls back to TensorFlow instead of serving a wrong graph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shared.classifier import Classifier
+from shared.model_def import build_model
+from shared.model_store import BUNDLED_DIR
+from shared.onnx_graph import UnsupportedModel, onnx_session
+
+
+def _digits(n: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, 28, 28), dtype=np.uint8)
+
+
+@pytest.mark.parametrize("hparams", [{"classes": 10, "members": 1},
+                                     {"classes": 11, "members": 2}])
+def test_the_graph_gives_the_keras_probabilities(hparams: dict) -> None:
+    import keras
+
+    keras.utils.set_random_seed(3)
+    model = build_model(hparams)
+    # non-trivial batch-norm statistics, so a wrong parameter order would show
+    for layer in model.layers if hparams["members"] == 1 else model.layers[1].layers:
+        if type(layer).__name__ == "BatchNormalization":
+            g, b, m, v = layer.get_weights()
+            rng = np.random.default_rng(1)
+            layer.set_weights([g * rng.uniform(0.5, 2, g.shape), rng.normal(0, .3, b.shape),
+                               rng.normal(0, .3, m.shape), rng.uniform(0.5, 2, v.shape)])
+    x = _digits(16)
+    want = model(x[..., None].astype(np.float32) / 255.0, training=False).numpy()
+    got = onnx_session(model).run(None, {"digits": x})[0]
+    assert got.shape == (16, hparams["classes"])
+    np.testing.assert_allclose(got, want, atol=1e-5)
+
+
+def test_the_bundled_model_is_served_by_onnx_runtime_with_the_same_answers() -> None:
+    onnx = Classifier(BUNDLED_DIR)
+    tf = Classifier(BUNDLED_DIR, runtime="tensorflow")
+    assert (onnx.runtime, tf.runtime) == ("onnx", "tensorflow")
+    for n in (1, 7, 300):
+        x = _digits(n, seed=n)
+        np.testing.assert_allclose(onnx.raw(x), tf.raw(x), atol=1e-5)
+        assert (onnx.score(x)[:, 11] == tf.score(x)[:, 11]).all()  # the same rejections
+
+
+def test_an_unknown_layer_is_refused_and_tensorflow_serves(tmp_path) -> None:
+    import keras
+
+    from shared.model_store import META_FILE, MODEL_FILE
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3, padding="same"),
+                              keras.layers.Flatten(), keras.layers.Dense(10, "softmax")])
+    with pytest.raises(UnsupportedModel, match="padding"):
+        onnx_session(model)
+    model.save(tmp_path / MODEL_FILE)
+    (tmp_path / META_FILE).write_text("{}")
+    assert Classifier(tmp_path).runtime == "tensorflow"
+    with pytest.raises(UnsupportedModel):
+        Classifier(tmp_path, runtime="onnx")
