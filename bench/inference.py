@@ -56,6 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--compare-dir", type=Path, default=None,
                    help="another model folder (e.g. the previous bundled model): its single-"
                         "image latency is measured in the same run, interleaved, for a ratio")
+    p.add_argument("--compare-runtime", choices=("same", "onnx", "tensorflow"), default="same",
+                   help="what runs the --compare-dir model (e.g. tensorflow: as an older "
+                        "digitflow served it)")
     p.add_argument("--runtime", choices=("auto", "onnx", "tensorflow"), default="auto",
                    help="what runs the model (auto: ONNX Runtime where the model translates)")
     p.add_argument("--compare-runtimes", action="store_true",
@@ -145,17 +148,18 @@ def bench_keras_predict(classifier: object, digits: np.ndarray, calls: int) -> d
 
 
 def bench_compare(classifier: object, other_dir: Path, digits: np.ndarray, calls: int,
-                  warmup: int, rounds: int = 5) -> dict:
+                  warmup: int, other_runtime: str = "same", rounds: int = 5) -> dict:
     """Single-image p50 of both models, alternating in rounds so load changes hit both alike."""
     from shared.classifier import Classifier
 
-    other = Classifier(other_dir, runtime=classifier.runtime)
+    other = Classifier(other_dir, runtime=classifier.runtime if other_runtime == "same"
+                       else other_runtime)
     ours, theirs = [], []
     for _ in range(rounds):
         ours.append(bench_single(classifier, digits, calls // rounds, warmup)["p50_ms"])
         theirs.append(bench_single(other, digits, calls // rounds, warmup)["p50_ms"])
     p50, other_p50 = float(np.median(ours)), float(np.median(theirs))
-    return {"other_dir": str(other_dir), "p50_ms": p50, "other_p50_ms": other_p50,
+    return {"other_dir": f"{other_dir} ({other.runtime})", "p50_ms": p50, "other_p50_ms": other_p50,
             "ratio": p50 / other_p50}
 
 
@@ -263,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.compare_dir is not None:
         results["compare"] = bench_compare(classifier, args.compare_dir, digits, args.calls,
-                                           args.warmup)
+                                           args.warmup, args.compare_runtime)
     if args.compare_runtimes:
         results["runtimes"] = bench_runtimes(args.model_dir, digits, args.calls, args.warmup)
     results["peak_rss_mib"] = peak_rss_mib()

@@ -32,9 +32,9 @@ MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
 # 2. whole or that cut: a logistic regression, SPLIT_WEIGHTS . split_features > 0 cuts.
 # The width prior: each digit's width over the line height (mean, spread), measured on single
 # MNIST train digits: a "1" is narrow, a 4 as wide as the line is not.
-CUT_WEIGHTS = (7.930, 2.818, 0.045, 2.244, -7.235)
-SPLIT_WEIGHTS = (-4.382, 5.591, -1.713, -0.531, 0.741, -0.809, -0.706, -0.773, 0.099, -4.382,
-                 -1.025, -0.036)
+CUT_WEIGHTS = (10.620, 2.103, 0.173, 0.570, -5.164)
+SPLIT_WEIGHTS = (-0.080, -2.953, -0.069, -3.008, 1.087, -1.229, -0.304, -3.598, 0.751, -0.080,
+                 -2.733, -1.097)
 WIDTH_MEAN = (0.903, 0.452, 0.906, 0.813, 0.817, 0.902, 0.752, 0.795, 0.778, 0.718)
 WIDTH_SPREAD = (0.125, 0.195, 0.132, 0.148, 0.152, 0.142, 0.147, 0.143, 0.148, 0.134)
 SURE_FLOOR = 1e-6  # the least probability a digit's sureness counts for (log(1e-6) = -13.8)
