@@ -1,8 +1,8 @@
 """The served model as an ONNX graph, built from its Keras weights, for ONNX Runtime.
 
-Why: a live frame is one image, and TensorFlow spends most of a one-image forward pass
-dispatching its ~40 ops; ONNX Runtime runs the same graph with a fraction of that overhead
-(`python bench/inference.py` prints both). Batches are fast in either.
+Why: a live frame is one image, and for one image TensorFlow's per-call and per-op overhead
+outweighs the arithmetic; ONNX Runtime runs the same graph on about a third of the CPU
+(`python bench/inference.py --compare-runtimes` prints both).
 
 Only the architecture of `shared.model_def` is translated (3x3 valid convolutions, ReLU,
 batch norm, 2x2 max pooling, one dense layer, softmax, an ensemble's average); anything else
@@ -69,19 +69,25 @@ def _layer(g: _Graph, layer: Any, x: str, flat: bool) -> tuple[str, bool]:
     """One Keras layer on NCHW `x` (or on a flat (n, k) one after Flatten)."""
     kind = type(layer).__name__
     weights = [np.asarray(w, np.float32) for w in layer.get_weights()]
+    if getattr(layer, "data_format", "channels_last") != "channels_last":
+        raise UnsupportedModel(f"{layer.name}: only channels_last")
     if kind == "Conv2D":
-        if layer.padding != "valid" or tuple(layer.strides) != (1, 1):
-            raise UnsupportedModel(f"{layer.name}: only valid padding, stride 1")
+        if (layer.padding != "valid" or tuple(layer.strides) != (1, 1)
+                or tuple(layer.dilation_rate) != (1, 1) or layer.groups != 1):
+            raise UnsupportedModel(f"{layer.name}: only valid padding, stride 1, no dilation")
         kernel = g.const("w", weights[0].transpose(3, 2, 0, 1))  # (kh, kw, in, out) -> OIHW
         ins = [x, kernel] + ([g.const("b", weights[1])] if layer.use_bias else [])
         return _activation(g, layer, g.op("Conv", ins, "conv")), flat
     if kind == "BatchNormalization":
-        gamma, beta, mean, var = weights if len(weights) == 4 else (
-            np.ones_like(weights[0]), weights[0], weights[1], weights[2])
+        if not (layer.center and layer.scale) or layer.axis not in (-1, 3, [-1], [3]):
+            raise UnsupportedModel(f"{layer.name}: only a scaled, centred, channel batch norm")
+        gamma, beta, mean, var = weights
         return g.op("BatchNormalization", [x, g.const("gamma", gamma), g.const("beta", beta),
                                            g.const("mean", mean), g.const("var", var)],
                     "bn", epsilon=float(layer.epsilon)), flat
     if kind == "MaxPooling2D":
+        if layer.padding != "valid":
+            raise UnsupportedModel(f"{layer.name}: only valid padding")
         size = list(layer.pool_size)
         return g.op("MaxPool", [x], "pool", kernel_shape=size,
                     strides=list(layer.strides)), flat

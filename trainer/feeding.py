@@ -21,12 +21,13 @@ def to_input(digits: np.ndarray) -> np.ndarray:
 
 def _produce(items: EpochItems, epochs: int, seed: int, cfg: AugmentConfig,
              ready: queue.Queue, stop: threading.Event) -> None:
-    """Augment each epoch in turn and hand it over, until told to stop."""
+    """Augment each epoch in turn and hand it over as the model's input, until told to stop
+    (the float conversion of ~60k images happens here too, while the last epoch trains)."""
     rng = np.random.default_rng(seed)
     for epoch in range(epochs):
         x, y = items(epoch)
         order = rng.permutation(len(x))
-        item = (augment_batch(x[order], rng, cfg), y[order])
+        item = (to_input(augment_batch(x[order], rng, cfg)), y[order])
         while not stop.is_set():
             try:
                 ready.put(item, timeout=0.5)
@@ -49,7 +50,6 @@ def augmented_epochs(items: EpochItems, epochs: int, seed: int, cfg: AugmentConf
                      name="augment", daemon=True).start()
     try:
         for _ in range(epochs):
-            x, y = ready.get()
-            yield to_input(x), y
+            yield ready.get()
     finally:
         stop.set()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from shared.classifier import Classifier
-from shared.model_def import build_model
+from shared.model_def import build_model, members_of
 from shared.model_store import BUNDLED_DIR
 from shared.onnx_graph import UnsupportedModel, onnx_session
 
@@ -24,10 +24,10 @@ def test_the_graph_gives_the_keras_probabilities(hparams: dict) -> None:
     keras.utils.set_random_seed(3)
     model = build_model(hparams)
     # non-trivial batch-norm statistics, so a wrong parameter order would show
-    for layer in model.layers if hparams["members"] == 1 else model.layers[1].layers:
+    rng = np.random.default_rng(1)
+    for layer in (layer for member in members_of(model) for layer in member.layers):
         if type(layer).__name__ == "BatchNormalization":
             g, b, m, v = layer.get_weights()
-            rng = np.random.default_rng(1)
             layer.set_weights([g * rng.uniform(0.5, 2, g.shape), rng.normal(0, .3, b.shape),
                                rng.normal(0, .3, m.shape), rng.uniform(0.5, 2, v.shape)])
     x = _digits(16)
@@ -56,6 +56,10 @@ def test_an_unknown_layer_is_refused_and_tensorflow_serves(tmp_path) -> None:
                               keras.layers.Flatten(), keras.layers.Dense(10, "softmax")])
     with pytest.raises(UnsupportedModel, match="padding"):
         onnx_session(model)
+    uncentred = keras.Sequential([keras.Input((28, 28, 1)),
+                                  keras.layers.BatchNormalization(center=False)])
+    with pytest.raises(UnsupportedModel, match="batch norm"):
+        onnx_session(uncentred)
     model.save(tmp_path / MODEL_FILE)
     (tmp_path / META_FILE).write_text("{}")
     assert Classifier(tmp_path).runtime == "tensorflow"
