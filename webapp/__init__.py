@@ -41,7 +41,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app.extensions["digitflow"] = services
 
     socketio = SocketIO()
-    live = LiveFrames(services.redis, services.send_task, socketio.emit,
+    live = LiveFrames(services.redis, services.send_frame or services.send_task, socketio.emit,
                       expires_s=settings.live_task_expires_s,
                       spawn=socketio.start_background_task,
                       clock=process_answer_clock(services.redis, socketio.start_background_task))

@@ -15,10 +15,11 @@ import redis
 from flask import current_app
 
 from shared import redis_conn
-from shared.celery_app import make_celery
+from shared.celery_app import CLASSIFY_FRAME_TASK, make_celery
 from shared.events import announce_activation
 from shared.model_store import ModelStore
 from shared.settings import Settings
+from webapp.frame_publisher import FramePublisher
 
 
 class TaskSender(Protocol):
@@ -36,6 +37,9 @@ class Services:
     store: ModelStore
     announce_activation: Callable[[int], None]  # tell workers and pages a version is active
     message_queue: str | None
+    # live frames: the same task message, one LPUSH (webapp/frame_publisher.py); None sends
+    # them with send_task
+    send_frame: TaskSender | None = None
 
 
 def connect_services(settings: Settings) -> Services:
@@ -45,10 +49,12 @@ def connect_services(settings: Settings) -> Services:
     def send_task(name: str, args: list[Any], **options: Any) -> Any:
         return celery.send_task(name, args=args, **options)
 
-    return Services(redis=redis_conn.redis_client(settings.redis_url), send_task=send_task,
+    client = redis_conn.redis_client(settings.redis_url)
+    return Services(redis=client, send_task=send_task,
                     store=ModelStore(settings.model_store),
                     announce_activation=partial(announce_activation, settings.redis_url),
-                    message_queue=settings.redis_url)
+                    message_queue=settings.redis_url,
+                    send_frame=FramePublisher(celery, client, CLASSIFY_FRAME_TASK))
 
 
 def settings() -> Settings:
