@@ -7,6 +7,7 @@ ONNX Runtime (what serves) against TensorFlow on the same weights.
 
     python bench/inference.py                                  # the bundled default model
     python bench/inference.py --compare-runtimes --calls 1000
+    python bench/inference.py --onnx-threads                   # one ORT thread vs every core
     python bench/inference.py --model-dir var/models/versions/3 --json bench-inference.json
 """
 
@@ -64,6 +65,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--compare-runtimes", action="store_true",
                    help="also time one image and a batch of 256 under ONNX Runtime and "
                         "TensorFlow, interleaved, wall and CPU time per call")
+    p.add_argument("--onnx-threads", action="store_true",
+                   help="also compare ONNX Runtime sessions on one thread and on every core, "
+                        "per pass size (why a one-row pass runs on one thread)")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     return p.parse_args(argv)
 
@@ -189,6 +193,49 @@ def bench_runtimes(model_dir: Path, digits: np.ndarray, calls: int, warmup: int,
     return out
 
 
+def bench_onnx_threads(model_dir: Path, digits: np.ndarray, rounds: int = 5) -> dict:
+    """Wall and CPU ms per pass of ONNX Runtime on one thread and on every core, per pass
+    size, in interleaved rounds (the median round)."""
+    from shared.classifier import Classifier
+    from shared.onnx_graph import onnx_session
+
+    model = Classifier(model_dir, runtime="tensorflow").model
+    sessions = {"1 thread": onnx_session(model, threads=1),
+                f"{os.cpu_count()} threads": onnx_session(model)}
+    out: dict = {}
+    for rows in (1, 2, 4, 16, 256):
+        x = np.ascontiguousarray(np.resize(digits, (rows, 28, 28)), dtype=np.uint8)
+        calls = max(10, 2000 // rows)
+        per: dict[str, list[tuple[float, float]]] = {name: [] for name in sessions}
+        for _ in range(rounds):
+            for name, session in sessions.items():
+                for _ in range(10):
+                    session.run(None, {"digits": x})
+                wall, cpu = time.perf_counter(), time.process_time()
+                for _ in range(calls // rounds or 1):
+                    session.run(None, {"digits": x})
+                n = calls // rounds or 1
+                per[name].append(((time.perf_counter() - wall) / n * 1000,
+                                  (time.process_time() - cpu) / n * 1000))
+        out[str(rows)] = {name: {"wall_ms": float(np.median([w for w, _ in v])),
+                                 "cpu_ms": float(np.median([c for _, c in v]))}
+                          for name, v in per.items()}
+    return out
+
+
+def onnx_threads_report(r: dict) -> str:
+    """The thread comparison as a table: every core's wall and CPU time vs one thread's."""
+    lines = [f"\n{'rows a pass':<12}{'session':<12}{'wall ms':>10}{'CPU ms':>10}"
+             f"{'wall vs 1':>11}{'CPU vs 1':>10}", "-" * 65]
+    for rows, row in r.items():
+        one = row["1 thread"]
+        for name, v in row.items():
+            lines.append(f"{rows:<12}{name:<12}{v['wall_ms']:>10.3f}{v['cpu_ms']:>10.3f}"
+                         f"{v['wall_ms'] / one['wall_ms']:>10.2f}x"
+                         f"{v['cpu_ms'] / one['cpu_ms']:>9.2f}x")
+    return "\n".join(lines)
+
+
 def runtimes_report(r: dict) -> str:
     """The runtime comparison as a table, with ONNX Runtime's share of TensorFlow's time."""
     lines = [f"\n{'images a call':<14}{'runtime':<12}{'wall ms':>10}{'CPU ms':>10}"
@@ -270,10 +317,14 @@ def main(argv: list[str] | None = None) -> int:
                                            args.warmup, args.compare_runtime)
     if args.compare_runtimes:
         results["runtimes"] = bench_runtimes(args.model_dir, digits, args.calls, args.warmup)
+    if args.onnx_threads:
+        results["onnx_threads"] = bench_onnx_threads(args.model_dir, digits)
     results["peak_rss_mib"] = peak_rss_mib()
     print(report(results))
     if "runtimes" in results:
         print(runtimes_report(results["runtimes"]))
+    if "onnx_threads" in results:
+        print(onnx_threads_report(results["onnx_threads"]))
     if "compare" in results:
         c = results["compare"]
         print(f"single image p50: {c['p50_ms']:.3f} ms vs {c['other_p50_ms']:.3f} ms for "

@@ -41,10 +41,14 @@ def test_the_bundled_model_is_served_by_onnx_runtime_with_the_same_answers() -> 
     onnx = Classifier(BUNDLED_DIR)
     tf = Classifier(BUNDLED_DIR, runtime="tensorflow")
     assert (onnx.runtime, tf.runtime) == ("onnx", "tensorflow")
-    for n in (1, 7, 300):
+    for n in (1, 2, 7, 300):
         x = _digits(n, seed=n)
         np.testing.assert_allclose(onnx.raw(x), tf.raw(x), atol=1e-5)
         assert (onnx.score(x)[:, 11] == tf.score(x)[:, 11]).all()  # the same rejections
+    # passes of 1-2 rows run on a one-thread session, larger ones on every core: same rows
+    x = _digits(7, seed=7)
+    np.testing.assert_allclose(np.concatenate([onnx.raw(x[:1]), onnx.raw(x[1:3])]),
+                               onnx.raw(x)[:3], atol=1e-6)
 
 
 def test_an_unknown_layer_is_refused_and_tensorflow_serves(tmp_path) -> None:
