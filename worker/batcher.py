@@ -2,7 +2,9 @@
 
 A lone frame goes straight to the model (no timer, so no added delay); frames that arrive
 while a pass runs are gathered into the next one, as Triton's dynamic batcher does with a
-zero queue delay. One thread owns the model, so TensorFlow is never entered concurrently.
+zero queue delay. One pass runs at a time: on an idle batcher the caller of `classify` runs
+it in its own thread, else the loop thread runs the next one; the model is never entered
+concurrently.
 
 Two priorities: live requests (someone waits for each answer) and bulk ones (batch chunks).
 Whenever a live request waits, the next pass holds live requests only, so a live frame waits
@@ -14,8 +16,8 @@ The loop iteration that runs its pass also runs ONE extra pass per shadow model 
 that asked for it, on the `shadow-pass` thread and at the same time as the active pass
 (TensorFlow leaves the GIL while it computes, and the machine has a second core): the admin's
 frame then waits for the longer of the two passes, not for both in turn, and requests without
-a shadow never wait for it. Each model is still entered by one thread only: the active one by
-this loop, shadow models by the shadow-pass thread.
+a shadow never wait for it. Each model is still entered by one pass at a time: the active one
+by whoever runs the pass, shadow models on the shadow-pass thread.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class MicroBatcher:
         self._live: deque[_Request] = deque()
         self._bulk: deque[_Request] = deque()
         self._cond = threading.Condition()
+        self._running = False  # a pass is being run (by the loop thread or by a caller)
         self.batches = 0
         self.items = 0
         self._shadow_pool = ThreadPoolExecutor(1, thread_name_prefix="shadow-pass")
@@ -79,47 +82,80 @@ class MicroBatcher:
 
     def submit(self, digits: np.ndarray, live: bool = False) -> Future:
         """Queue uint8 digits (n,28,28); the future resolves to (probabilities, version)."""
-        fut: Future = Future()
-        with self._cond:
-            (self._live if live else self._bulk).append(_Request(digits, fut))
-            self._cond.notify()
-        return fut
+        return self._queue(_Request(digits, Future()), live)
 
     def submit_shadowed(self, digits: np.ndarray, shadow: ScoringModel,
                         shadow_rows: int | None = None, live: bool = True) -> Future:
         """A request also answered by `shadow` (its first `shadow_rows` rows, default all)
-        in the same loop iteration; the future resolves to a ShadowedResult."""
-        fut: Future = Future()
+        in the same pass; the future resolves to a ShadowedResult."""
         rows = len(digits) if shadow_rows is None else min(shadow_rows, len(digits))
+        return self._queue(_Request(digits, Future(), shadow, rows), live)
+
+    def _queue(self, request: _Request, live: bool) -> Future:
         with self._cond:
-            (self._live if live else self._bulk).append(_Request(digits, fut, shadow, rows))
-            self._cond.notify()
-        return fut
+            (self._live if live else self._bulk).append(request)
+            if not self._running:  # else whoever runs hands the rest on when its pass ends
+                self._cond.notify()
+        return request.future
 
     def classify(self, digits: np.ndarray, timeout: float | None = 60.0,
                  live: bool = False) -> tuple:
-        """Blocking form of `submit`."""
-        return self.submit(digits, live).result(timeout)
+        """Blocking form of `submit`; when no pass is running, the caller runs it.
 
-    def _take_waiting(self) -> list[_Request]:
-        """Block for work; then all waiting live requests, else bulk ones, up to max_batch."""
+        The calling thread then serves passes (its own request with whatever else waits, live
+        first) until its own request is answered, and leaves any rest to the loop thread. On
+        an idle worker a frame so wakes neither the loop thread nor, after it, the caller:
+        0.10 ms less CPU per frame, of 0.43 ms for a trivial pass between sleeps
+        (`python bench/batcher_handoff.py`).
+        """
+        request = _Request(digits, Future())
         with self._cond:
-            while not self._live and not self._bulk:
-                self._cond.wait()
-            source = self._live if self._live else self._bulk
-            taken = [source.popleft()]
-            size = len(taken[0].digits)
-            while source and size < self._max_batch:
-                taken.append(source.popleft())
-                size += len(taken[-1].digits)
-            return taken
+            (self._live if live else self._bulk).append(request)
+            batch = None if self._running else self._take_now()
+        while batch is not None:
+            self._serve(batch)
+            with self._cond:
+                if request.future.done() or not (self._live or self._bulk):
+                    self._pass_ended()
+                    break
+                batch = self._take_now()
+        return request.future.result(timeout)
+
+    def _take_now(self) -> list[_Request]:
+        """Under the lock, with work waiting: claim the model, then take all waiting live
+        requests, else bulk ones, up to max_batch."""
+        self._running = True
+        source = self._live if self._live else self._bulk
+        taken = [source.popleft()]
+        size = len(taken[0].digits)
+        while source and size < self._max_batch:
+            taken.append(source.popleft())
+            size += len(taken[-1].digits)
+        return taken
+
+    def _pass_ended(self) -> None:
+        """Under the lock: release the model; the loop thread takes over what is left."""
+        self._running = False
+        if self._live or self._bulk:
+            self._cond.notify()
 
     def _loop(self) -> None:
         while True:
+            with self._cond:
+                while self._running or not (self._live or self._bulk):
+                    self._cond.wait()
+                batch = self._take_now()
+            self._serve(batch)
+            with self._cond:
+                self._running = False  # this loop goes on with whatever is left
+
+    def _serve(self, taken: list[_Request]) -> None:
+        """One forward pass over `taken` (and its shadow passes); never raises."""
+        try:
             # a request whose caller gave up (cancelled) costs no model time
-            batch = [r for r in self._take_waiting() if r.future.set_running_or_notify_cancel()]
+            batch = [r for r in taken if r.future.set_running_or_notify_cancel()]
             if not batch:
-                continue
+                return
             shadow_work = self._start_shadow_passes(batch)  # beside the active pass
             try:
                 stacked = np.concatenate([r.digits for r in batch])
@@ -130,7 +166,7 @@ class MicroBatcher:
                 ERRORS.labels("forward_pass").inc()
                 for r in batch:
                     r.future.set_exception(exc)
-                continue
+                return
             self.batches += 1
             self.items += len(stacked)
             record_pass(len(stacked))
@@ -144,6 +180,11 @@ class MicroBatcher:
                     shadowed.append((r, rows))
             if shadowed:
                 self._finish_shadow_passes(dict(shadowed), version, shadow_work)
+        except Exception as exc:  # a bug here must not leave the model claimed for ever
+            log.exception("serving a pass failed")
+            for r in taken:
+                if not r.future.done():
+                    r.future.set_exception(exc)
 
     def _start_shadow_passes(self, batch: list[_Request]
                              ) -> list[tuple[list[_Request], Future]]:

@@ -217,3 +217,71 @@ def test_bulk_requests_fill_passes_back_to_back_without_live_ones() -> None:
     model.release.set()
     assert all(len(tags_of(f.result(WAIT))) == 4 for f in bulk)
     assert model.sizes == [1, 8, 8, 4]
+
+
+class ThreadRecordingModel(FakeModel):
+    """Also records which thread ran each call, and how many calls ever overlapped."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.threads: list[str] = []
+        self.inside = 0
+        self.most_inside = 0
+        self._count = threading.Lock()
+
+    def __call__(self, digits: np.ndarray) -> tuple[np.ndarray, int]:
+        with self._count:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+        self.threads.append(threading.current_thread().name)
+        try:
+            return super().__call__(digits)
+        finally:
+            with self._count:
+                self.inside -= 1
+
+
+def test_an_idle_batcher_runs_the_pass_in_the_calling_thread() -> None:
+    model = ThreadRecordingModel()
+    batcher = MicroBatcher(model)
+    assert tags_of(batcher.classify(frames(3), live=True, timeout=WAIT)) == [3]
+    assert model.threads == [threading.current_thread().name]  # no hand-off to the loop
+    batcher.submit(frames(4)).result(WAIT)  # a bare submit is served by the loop thread
+    assert model.threads[-1] == "micro-batcher"
+
+
+def test_a_caller_finding_the_model_busy_is_served_by_the_next_pass() -> None:
+    model = ThreadRecordingModel(block_first=True)
+    batcher = MicroBatcher(model)
+    first = batcher.submit(frames(1))  # the loop thread runs it, held in the model
+    assert model.entered.wait(WAIT)
+    got: list = []
+    caller = threading.Thread(target=lambda: got.append(batcher.classify(frames(2), live=True,
+                                                                         timeout=WAIT)))
+    caller.start()
+    model.release.set()
+    caller.join(WAIT)
+    assert tags_of(first.result(WAIT)) == [1] and tags_of(got[0]) == [2]
+    assert model.sizes == [1, 1] and model.threads == ["micro-batcher", "micro-batcher"]
+
+
+def test_callers_from_many_threads_never_enter_the_model_at_once() -> None:
+    model = ThreadRecordingModel()
+    batcher = MicroBatcher(model, max_batch=4)
+    results: dict[int, list[int]] = {}
+
+    def draw(tag: int) -> None:
+        for k in range(20):
+            live = (tag + k) % 3 != 0  # live and bulk requests mixed
+            results[tag * 100 + k] = tags_of(batcher.classify(frames(tag), live=live,
+                                                              timeout=WAIT))
+
+    threads = [threading.Thread(target=draw, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(WAIT)
+    assert len(results) == 160
+    assert all(rows == [key // 100] for key, rows in results.items())  # each its own rows
+    assert model.most_inside == 1  # one pass at a time, whoever ran it
+    assert batcher.items == 160
