@@ -522,6 +522,13 @@ class Bench:
             t.join()
             t1 = batch.get("t_done", float("inf"))
             out = {"clients": n, **latency_stats(ds, batch.get("t_post", 0.0), t1)}
+            # the slowest frames, and when they were sent: during the upload or after it
+            t_post = batch.get("t_post", 0.0)
+            timed = sorted(((ms, d.sent[seq] - t_post) for d in ds
+                            for seq, ms in d.latency_ms.items() if t_post <= d.sent[seq] <= t1),
+                           reverse=True)
+            out["slowest"] = timed[:5]
+            out["upload_s"] = batch.get("t_accepted", t_post) - t_post
             if "t_done" in batch:
                 out["batch_images"] = n_images
                 out["batch_e2e_s"] = batch["t_done"] - batch["t_post"]
@@ -804,6 +811,10 @@ def report(args: argparse.Namespace, raw_ms: float | None, res: dict) -> None:
         if "batch_e2e_s" in b:
             print(f"  batch: {b['batch_status']}, {b['batch_e2e_s']:.1f} s end to end, "
                   f"{b['batch_after_upload_ips']:.0f} images/s after the upload")
+        if b.get("slowest"):
+            when = ", ".join(f"{ms:.0f} ms at +{at:.1f} s" for ms, at in b["slowest"])
+            print(f"  slowest frames (sent at + s from the POST; the upload took "
+                  f"{b['upload_s']:.1f} s): {when}")
         else:
             print(f"  batch failed: {b.get('batch_failure')}")
     if "idle" in res:

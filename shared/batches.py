@@ -50,19 +50,22 @@ def add_chunks(r: redis.Redis, batch_id: str, chunks: list[tuple[list[int], list
 
 
 def add_chunk_payloads(r: redis.Redis, batch_id: str, payloads: list[str | bytes],
-                       ttl_s: int) -> list[int]:
-    """`add_chunks` for payloads already serialised (by the web's batch reader child)."""
+                       ttl_s: int, first: int = 0) -> list[int]:
+    """`add_chunks` for payloads already serialised (by the web's batch reader child),
+    numbered from `first` (a batch stored a few chunks at a time)."""
     if not payloads:
         return []
     now = time.time()
+    numbers = list(range(first, first + len(payloads)))
     pipe = r.pipeline()
-    pipe.hset(batch_chunks(batch_id), mapping={str(n): p for n, p in enumerate(payloads)})
-    pipe.hset(batch_pending(batch_id), mapping={str(n): now for n in range(len(payloads))})
+    pipe.hset(batch_chunks(batch_id), mapping={str(n): p for n, p in zip(numbers, payloads,
+                                                                          strict=True)})
+    pipe.hset(batch_pending(batch_id), mapping={str(n): now for n in numbers})
     pipe.expire(batch_chunks(batch_id), ttl_s)
     pipe.expire(batch_pending(batch_id), ttl_s)
     pipe.sadd(ACTIVE_BATCHES, batch_id)
     pipe.execute()
-    return list(range(len(payloads)))
+    return numbers
 
 
 def load_chunk(r: redis.Redis, batch_id: str, chunk: int) -> tuple[list[int], list[Any]] | None:

@@ -15,6 +15,7 @@ from flask import request
 from shared.preprocess import InvalidInput
 from shared.strict_json import parse_object
 from shared.wire import image_item
+from webapp.cooperative import read_in_pieces
 
 _DIGIT_LABEL = re.compile(r"[0-9]")
 
@@ -28,9 +29,16 @@ def parse_label(value: Any) -> int:
     raise InvalidInput("label must be an integer from 0 to 9")
 
 
-def request_json_bytes() -> bytes:
-    """The raw JSON body of the current request; refuses other content types and no body."""
-    raw = request.get_data(cache=True) if request.is_json else b""
+def request_json_bytes(in_pieces: bool = False) -> bytes:
+    """The raw JSON body of the current request; refuses other content types and no body.
+
+    `in_pieces`: read it a piece at a time, pausing for other greenlets (large batches)."""
+    if not request.is_json:
+        raw = b""
+    elif in_pieces:
+        raw = read_in_pieces(request.stream)
+    else:
+        raw = request.get_data(cache=True)
     if not raw:
         raise InvalidInput("expected a JSON body (Content-Type: application/json)")
     return raw
