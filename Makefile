@@ -44,7 +44,8 @@ lint: venv
 	$(BIN)/ruff check .
 
 bench: venv
-	$(BIN)/python bench/inference.py
+	$(BIN)/python bench/inference.py --onnx-threads
+	$(BIN)/python bench/batcher_handoff.py
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/batch.py
 	$(BIN)/python bench/swap.py
