@@ -167,35 +167,43 @@ def bench_compare(classifier: object, other_dir: Path, digits: np.ndarray, calls
             "ratio": p50 / other_p50}
 
 
+def interleaved(calls: dict[str, Callable[[int], object]], n_calls: int, rounds: int = 5,
+                warmup: int = 10) -> dict[str, dict[str, float]]:
+    """Wall and CPU ms per call of each way (called with the call's index), in interleaved
+    rounds so load changes hit every way alike; the median round of each."""
+    per: dict[str, list[tuple[float, float]]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            for i in range(warmup):
+                call(i)
+            wall, cpu = time.perf_counter(), time.process_time()
+            for i in range(n_calls):
+                call(i)
+            per[name].append(((time.perf_counter() - wall) / n_calls * 1000,
+                              (time.process_time() - cpu) / n_calls * 1000))
+    return {name: {"wall_ms": float(np.median([w for w, _ in v])),
+                   "cpu_ms": float(np.median([c for _, c in v]))} for name, v in per.items()}
+
+
 def bench_runtimes(model_dir: Path, digits: np.ndarray, calls: int, warmup: int,
                    rounds: int = 5) -> dict:
-    """Per call, wall and CPU time of each runtime for one image and for a batch of 256, in
-    interleaved rounds (the median round), so load changes hit both alike."""
+    """Per call, wall and CPU time of each runtime for one image and for a batch of 256."""
     from shared.classifier import Classifier
 
     runtimes = {name: Classifier(model_dir, runtime=name) for name in ("tensorflow", "onnx")}
     out: dict = {}
     for size, n_calls in ((1, max(1, calls // rounds)), (256, 20)):
         xs = [np.resize(digits[i:], (size, 28, 28)) for i in range(n_calls)]
-        per: dict[str, list[tuple[float, float]]] = {name: [] for name in runtimes}
-        for _ in range(rounds):
-            for name, classifier in runtimes.items():
-                for x in xs[:warmup]:
-                    classifier.predict(x)
-                wall, cpu = time.perf_counter(), time.process_time()
-                for x in xs:
-                    classifier.predict(x)
-                per[name].append(((time.perf_counter() - wall) / n_calls * 1000,
-                                  (time.process_time() - cpu) / n_calls * 1000))
-        out[str(size)] = {name: {"wall_ms": float(np.median([w for w, _ in v])),
-                                 "cpu_ms": float(np.median([c for _, c in v]))}
-                          for name, v in per.items()}
+        out[str(size)] = interleaved(
+            {name: (lambda i, c=c, xs=xs: c.predict(xs[i % len(xs)]))
+             for name, c in runtimes.items()},
+            n_calls, rounds, min(warmup, n_calls))
     return out
 
 
 def bench_onnx_threads(model_dir: Path, digits: np.ndarray, rounds: int = 5) -> dict:
     """Wall and CPU ms per pass of ONNX Runtime on one thread and on every core, per pass
-    size, in interleaved rounds (the median round)."""
+    size."""
     from shared.classifier import Classifier
     from shared.onnx_graph import onnx_session
 
@@ -205,45 +213,22 @@ def bench_onnx_threads(model_dir: Path, digits: np.ndarray, rounds: int = 5) -> 
     out: dict = {}
     for rows in (1, 2, 4, 16, 256):
         x = np.ascontiguousarray(np.resize(digits, (rows, 28, 28)), dtype=np.uint8)
-        calls = max(10, 2000 // rows)
-        per: dict[str, list[tuple[float, float]]] = {name: [] for name in sessions}
-        for _ in range(rounds):
-            for name, session in sessions.items():
-                for _ in range(10):
-                    session.run(None, {"digits": x})
-                wall, cpu = time.perf_counter(), time.process_time()
-                for _ in range(calls // rounds or 1):
-                    session.run(None, {"digits": x})
-                n = calls // rounds or 1
-                per[name].append(((time.perf_counter() - wall) / n * 1000,
-                                  (time.process_time() - cpu) / n * 1000))
-        out[str(rows)] = {name: {"wall_ms": float(np.median([w for w, _ in v])),
-                                 "cpu_ms": float(np.median([c for _, c in v]))}
-                          for name, v in per.items()}
+        out[str(rows)] = interleaved(
+            {name: (lambda _, s=s, x=x: s.run(None, {"digits": x}))
+             for name, s in sessions.items()},
+            max(2, 400 // rows), rounds)
     return out
 
 
-def onnx_threads_report(r: dict) -> str:
-    """The thread comparison as a table: every core's wall and CPU time vs one thread's."""
-    lines = [f"\n{'rows a pass':<12}{'session':<12}{'wall ms':>10}{'CPU ms':>10}"
-             f"{'wall vs 1':>11}{'CPU vs 1':>10}", "-" * 65]
-    for rows, row in r.items():
-        one = row["1 thread"]
-        for name, v in row.items():
-            lines.append(f"{rows:<12}{name:<12}{v['wall_ms']:>10.3f}{v['cpu_ms']:>10.3f}"
-                         f"{v['wall_ms'] / one['wall_ms']:>10.2f}x"
-                         f"{v['cpu_ms'] / one['cpu_ms']:>9.2f}x")
-    return "\n".join(lines)
-
-
-def runtimes_report(r: dict) -> str:
-    """The runtime comparison as a table, with ONNX Runtime's share of TensorFlow's time."""
-    lines = [f"\n{'images a call':<14}{'runtime':<12}{'wall ms':>10}{'CPU ms':>10}"
-             f"{'wall vs TF':>12}{'CPU vs TF':>11}", "-" * 69]
+def comparison_report(r: dict, size_label: str, way_label: str, base: str,
+                      base_label: str) -> str:
+    """A comparison as a table: each way's wall and CPU time, and its share of `base`'s."""
+    lines = [f"\n{size_label:<14}{way_label:<12}{'wall ms':>10}{'CPU ms':>10}"
+             f"{'wall vs ' + base_label:>12}{'CPU vs ' + base_label:>11}", "-" * 69]
     for size, row in r.items():
-        tf = row["tensorflow"]
+        ref = row[base]
         for name, v in row.items():
-            wall, cpu = v["wall_ms"] / tf["wall_ms"], v["cpu_ms"] / tf["cpu_ms"]
+            wall, cpu = v["wall_ms"] / ref["wall_ms"], v["cpu_ms"] / ref["cpu_ms"]
             lines.append(f"{size:<14}{name:<12}{v['wall_ms']:>10.3f}{v['cpu_ms']:>10.3f}"
                          f"{wall:>11.2f}x{cpu:>10.2f}x")
     return "\n".join(lines)
@@ -322,9 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     results["peak_rss_mib"] = peak_rss_mib()
     print(report(results))
     if "runtimes" in results:
-        print(runtimes_report(results["runtimes"]))
+        print(comparison_report(results["runtimes"], "images a call", "runtime",
+                                "tensorflow", "TF"))
     if "onnx_threads" in results:
-        print(onnx_threads_report(results["onnx_threads"]))
+        print(comparison_report(results["onnx_threads"], "rows a pass", "session",
+                                "1 thread", "1"))
     if "compare" in results:
         c = results["compare"]
         print(f"single image p50: {c['p50_ms']:.3f} ms vs {c['other_p50_ms']:.3f} ms for "
