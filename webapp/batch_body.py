@@ -10,15 +10,18 @@ inline: a child's start-up (~0.2 s) would cost more than it saves.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
 import sys
+import threading
 
 from werkzeug.exceptions import ServiceUnavailable
 
 from shared.batch_body import Ingested, decode, ingest_json
 from shared.preprocess import InvalidInput
+from webapp.cooperative import read_in_pieces
 
 log = logging.getLogger(__name__)
 CHILD_TIMEOUT_S = 300.0
@@ -34,19 +37,37 @@ def read_json_batch(raw: bytes, limit: int, chunk_size: int, inline_max_bytes: i
 
 def ingest_in_child(raw: bytes, limit: int, chunk_size: int, nice: int) -> Ingested:
     """Run `shared.batch_body` as a child at `nice`; cooperative under gevent (its
-    subprocess module is patched), a plain blocking call elsewhere."""
+    subprocess module is patched), a plain blocking call elsewhere.
+
+    The child reads all of its input before it writes, so the body is written whole, then the
+    answer (as large as the body) is read in paced pieces (`read_in_pieces`): read in one go,
+    it held the web's event loop ~100 ms as the upload ended. A child that outlives
+    CHILD_TIMEOUT_S is killed.
+    """
     cmd = [sys.executable, "-m", "shared.batch_body", "--limit", str(limit),
            "--chunk", str(chunk_size)]
     try:
-        proc = subprocess.run(cmd, input=raw, capture_output=True, timeout=CHILD_TIMEOUT_S,
-                              preexec_fn=(lambda: os.nice(nice)) if nice > 0 else None,
-                              check=False)
-        if proc.returncode != 0:
-            tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:]
-            raise RuntimeError(f"exit code {proc.returncode}: {tail}")
-        return decode(proc.stdout)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE,
+                                preexec_fn=(lambda: os.nice(nice)) if nice > 0 else None)
+        watchdog = threading.Timer(CHILD_TIMEOUT_S, proc.kill)
+        watchdog.start()
+        try:
+            assert proc.stdin and proc.stdout and proc.stderr
+            with contextlib.suppress(BrokenPipeError):  # a child that died says why below
+                proc.stdin.write(raw)
+            proc.stdin.close()
+            out = read_in_pieces(proc.stdout)
+            err = proc.stderr.read()
+            code = proc.wait()
+        finally:
+            watchdog.cancel()
+        if code != 0:
+            tail = err.decode(errors="replace").strip().splitlines()[-1:]
+            raise RuntimeError(f"exit code {code}: {tail}")
+        return decode(out)
     except InvalidInput:
         raise  # the body itself is refused: a 400 that names why
-    except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:
         log.error("the batch reader child failed on a %d-byte body: %s", len(raw), exc)
         raise ServiceUnavailable("the batch could not be read right now; try again") from None

@@ -1,10 +1,12 @@
 """Letting the event loop breathe during long request work.
 
 The web serves every websocket from one gevent loop. A batch upload's request greenlet reads
-~50 MB, stores ~150 chunks and queues as many tasks; done in one go, each step blocks every
-live frame for its whole length (`python bench/live.py --clients 1 --batch 20000` showed a
-frame held 234 ms while the body was read and 153 ms while the chunks were queued). These
-helpers do such work in pieces with a pause between them.
+~50 MB, hands it to a reader child, reads as much back, stores ~150 chunks and queues as many
+tasks; done in one go, each step blocked every live frame for its whole length (`python
+bench/live.py --clients 1 --batch 20000` showed frames held 234-436 ms while the body was
+read and 153 ms while the chunks were queued). These helpers do such work in pieces with a
+pause between them; the body is also read at a bounded rate, so the sender waits on TCP flow
+control and the CPU of a 2-core machine stays with live work.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import time
 from collections.abc import Iterator
 from typing import IO
 
-BODY_PIECE = 1 << 20  # bytes read between pauses: ~8 ms of work here
+BODY_PIECE = 1 << 18  # bytes read between pauses: ~2 ms of work here
+PIECE_PAUSE_S = 0.005  # at most ~50 MB/s: the sender waits on TCP, the CPU goes to live work
 
 
-def pause() -> None:
+def pause(seconds: float = 0.0) -> None:
     """Let other greenlets run: gevent patches `time.sleep`, and sleep(0) yields to its hub;
     in a threaded server it lets other threads take the GIL."""
-    time.sleep(0)
+    time.sleep(seconds)
 
 
 def read_in_pieces(stream: IO[bytes], piece: int = BODY_PIECE) -> bytes:
@@ -30,7 +33,7 @@ def read_in_pieces(stream: IO[bytes], piece: int = BODY_PIECE) -> bytes:
         if not data:
             return b"".join(parts)
         parts.append(data)
-        pause()
+        pause(PIECE_PAUSE_S)
 
 
 def in_steps(count: int, step: int) -> Iterator[range]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from werkzeug.exceptions import ServiceUnavailable
@@ -41,3 +42,15 @@ def test_a_failed_child_is_a_503_not_a_crash(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(batch_body.sys, "executable", "/bin/false")
     with pytest.raises(ServiceUnavailable, match="could not be read"):
         read_json_batch(_body(3, bad=set()), 20, 128, inline_max_bytes=0, nice=0)
+
+
+def test_a_hung_child_is_killed_and_is_a_503(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    hang = tmp_path / "hang"
+    hang.write_text("#!/bin/sh\nexec sleep 30\n")
+    hang.chmod(0o755)
+    monkeypatch.setattr(batch_body.sys, "executable", str(hang))
+    monkeypatch.setattr(batch_body, "CHILD_TIMEOUT_S", 0.5)
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable, match="could not be read"):
+        read_json_batch(_body(3, bad=set()), 20, 128, inline_max_bytes=0, nice=0)
+    assert time.monotonic() - started < 10  # killed at the timeout, not after its 30 s

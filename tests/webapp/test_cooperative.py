@@ -19,17 +19,17 @@ from webapp.services import Services
 
 
 @pytest.fixture
-def pauses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the pauses (the real one only yields, which a test cannot see)."""
-    seen: list[int] = []
-    monkeypatch.setattr(cooperative, "pause", lambda: seen.append(1))
+def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Records the pauses (the real one only yields or sleeps, which a test cannot see)."""
+    seen: list[float] = []
+    monkeypatch.setattr(cooperative, "pause", lambda seconds=0.0: seen.append(seconds))
     return seen
 
 
 def test_read_in_pieces_returns_every_byte_and_pauses_after_each_piece(pauses) -> None:  # type: ignore[no-untyped-def]
     data = bytes(range(256)) * 41  # 10,496 bytes
     assert cooperative.read_in_pieces(io.BytesIO(data), piece=1000) == data
-    assert len(pauses) == 11  # ten full pieces and the last short one
+    assert pauses == [cooperative.PIECE_PAUSE_S] * 11  # ten full pieces and the short one
     assert cooperative.read_in_pieces(io.BytesIO(b"")) == b""
 
 
