@@ -23,6 +23,7 @@ import requests
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from devtools.batches import wait_batch_done
 from shared.mnist import load_mnist
 
 
@@ -56,11 +57,7 @@ def through_queue(url: str, images: np.ndarray, labels: np.ndarray) -> dict:
     resp.raise_for_status()
     accepted = time.perf_counter()
     batch_id = resp.json()["batch_id"]
-    while True:
-        view = requests.get(f"{url}/api/batches/{batch_id}?results=0", timeout=30).json()
-        if view["status"] in ("done", "failed"):
-            break
-        time.sleep(0.05)
+    view = wait_batch_done(url, batch_id, poll_s=0.05)
     done = time.perf_counter()
     final = requests.get(f"{url}/api/batches/{batch_id}", timeout=60).json()
     results = final["results"]

@@ -80,6 +80,7 @@ import redis
 import requests
 import socketio
 
+from devtools.batches import wait_batch_done
 from devtools.sio import connect_websocket_first_async
 from shared.mnist import load_mnist
 from shared.redis_keys import COALESCED_COUNTER
@@ -338,12 +339,7 @@ def upload_batch(url: str, pixels: list[list[list[int]]], n_images: int) -> dict
                              headers={"Content-Type": "application/json"})
         out["t_accepted"] = time.perf_counter()
         out["status_code"] = resp.status_code
-        bid = resp.json()["batch_id"]
-        while True:
-            view = requests.get(f"{url}/api/batches/{bid}?results=0", timeout=60).json()
-            if view["status"] in ("done", "failed"):
-                break
-            time.sleep(0.1)
+        view = wait_batch_done(url, resp.json()["batch_id"])
         out["t_done"] = time.perf_counter()
         out["status"] = view["status"]
         out["server_s"] = view.get("finished", 0) - view.get("created", 0)

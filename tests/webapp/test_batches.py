@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import json
-import time
 
 import numpy as np
 import pytest
 import requests
 from PIL import Image
 
+from devtools.batches import wait_batch_done
 from devtools.sio import RecordingClient
 from shared.mnist import load_mnist
 
@@ -24,13 +24,7 @@ def mnist_test(mnist_dir):  # type: ignore[no-untyped-def]
 
 
 def wait_done(url: str, batch_id: str, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        view = requests.get(f"{url}/api/batches/{batch_id}", timeout=10).json()
-        if view["status"] in ("done", "failed"):
-            return view
-        time.sleep(0.2)
-    raise TimeoutError(view)
+    return wait_batch_done(url, batch_id, poll_s=0.2, timeout=timeout, results=True)
 
 
 def png(digit: np.ndarray) -> bytes:
