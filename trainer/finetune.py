@@ -18,7 +18,7 @@ import numpy as np
 from shared.model_store import MODEL_FILE
 from trainer import fit
 from trainer.data.feedback import split_feedback, within_classes
-from trainer.data.mix import load_training_data, replay_sample, with_negatives
+from trainer.data.mix import load_training_data, replay_sample, with_negatives, with_pairs
 from trainer.data.sources import DataPaths
 from trainer.feeding import augmented_epochs
 from trainer.finish import finish_run
@@ -43,10 +43,12 @@ def train_finetune(paths: DataPaths, recipe: Recipe, base_model_dir: Path, workd
     started = time.perf_counter()
     model = load_weights(base_model_dir)
     classes = int(model.outputs[0].shape[-1])
-    # an 11-class version keeps rehearsing "not a digit" and is calibrated afresh
+    # an 11-class version keeps rehearsing "not a digit" (touching pairs too) and is
+    # calibrated afresh
     data = load_training_data(paths, cache_dir, recipe.pen_renders, recipe.render, limit,
                               recipe.calibration_holdout,
-                              recipe.negatives_pool if classes > 10 else 0)
+                              recipe.negatives_pool if classes > 10 else 0,
+                              recipe.pairs if classes > 10 else 0)
     fb_train, fb_held = split_feedback(*(feedback or (np.zeros((0, 28, 28)), np.zeros(0))))
     fb_train = within_classes(fb_train, classes)
     n_negatives = recipe.finetune_replay // 10 if classes > 10 else 0
@@ -57,6 +59,7 @@ def train_finetune(paths: DataPaths, recipe: Recipe, base_model_dir: Path, workd
     def items(epoch: int) -> tuple[np.ndarray, np.ndarray]:
         x, y = with_negatives(*replay_sample(data, recipe.finetune_replay, rng), data,
                               int(rng.integers(0, 1000)), n_negatives)
+        x, y = with_pairs(x, y, data, int(rng.integers(0, 1000)), n_negatives // 2)
         return np.concatenate([x, fb_x]), np.concatenate([y, fb_y]).astype(np.int64)
 
     n_epoch = len(items(0)[1])

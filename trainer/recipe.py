@@ -26,6 +26,10 @@ class Recipe:
     slice of generated non-digits (`trainer.data.negatives`), and `calibration_holdout` MNIST
     train digits are never trained on: they fit the temperature and the rejection
     thresholds. The model is an ensemble of `members` CNNs averaged in one graph.
+
+    Phase 2 (and a fine-tune's rehearsal) also holds touching pairs of MNIST train digits
+    (`trainer.data.pairs`): squeezed into one crop as "not a digit", and cut apart with their
+    own labels, so a number's reading cuts a touching pair and reads its halves right.
     """
 
     epochs: int = 10  # phase 1: MNIST (+ USPS, feedback) from random weights
@@ -47,6 +51,9 @@ class Recipe:
     negatives_pool: int = 20_000  # generated non-digits, rendered once and cached
     negatives_per_epoch: int = 6_000  # of which each phase-1 epoch holds this many
     pen_negatives: int = 6_000  # and each phase-2 epoch this many
+    pairs_pool: int = 12_000  # touching pairs of MNIST train digits (trainer.data.pairs)
+    pen_pairs: int = 4_000  # each phase-2 epoch holds this many as "not a digit", and as many
+    # digits cut out of such pairs (with their labels)
     calibration_holdout: int = 5_000  # MNIST train digits kept out to fit calibration
     # Share of held-out digits each rejection may cost (0.7% in all), and the lowest P(not a
     # digit) that may reject. Chosen on validation data only (mnist_heldout and the
@@ -67,6 +74,11 @@ class Recipe:
     def negatives(self) -> int:
         """Generated non-digits to prepare: none for a 10-class model."""
         return self.negatives_pool if self.hparams.get("classes", 10) > 10 else 0
+
+    @property
+    def pairs(self) -> int:
+        """Touching pairs to prepare: none for a 10-class model or without phase-2 pairs."""
+        return self.pairs_pool if self.negatives and self.pen_pairs > 0 else 0
 
     def as_meta(self, mode: str) -> dict[str, Any]:
         """The settings that shaped a run of `mode`, for meta.json."""

@@ -31,6 +31,7 @@ from trainer.data.mix import (
     pen_items,
     split_base,
     with_negatives,
+    with_pairs,
 )
 from trainer.data.sets import LabelledSet
 from trainer.data.sources import DataPaths
@@ -129,12 +130,16 @@ def train_phase2(model: Any, data: TrainingData, recipe: Recipe, feedback: Label
         x, y = pen_items(data, epoch, recipe.pen_per_epoch, recipe.pen_replay, feedback,
                          recipe.feedback_repeat, rng)
         # phase 1 used the first `epochs` slices of the pool; phase 2 goes on from there
-        return with_negatives(x, y, data, 10_000 + epoch, recipe.pen_negatives)
+        x, y = with_negatives(x, y, data, 10_000 + epoch, recipe.pen_negatives)
+        return with_pairs(x, y, data, epoch, recipe.pen_pairs)
 
     n = len(pen_items(data, 0, recipe.pen_per_epoch, recipe.pen_replay, feedback,
                       recipe.feedback_repeat, np.random.default_rng(0))[1])
     if data.negatives is not None:  # as many as `with_negatives` adds
         n += min(recipe.pen_negatives, len(data.negatives))
+    for pool in (data.pairs, data.cut_pairs):  # as many as `with_pairs` adds
+        if pool is not None:
+            n += min(recipe.pen_pairs, len(pool))
     steps = fit.steps_per_epoch(n, recipe.batch_size)
     log.info("phase 2: %d digits an epoch, %d epochs", n, recipe.pen_epochs)
     trainable = fit.compile_model(fit.freeze_batchnorm(model), recipe.pen_learning_rate,
@@ -155,7 +160,8 @@ def train_scratch(paths: DataPaths, recipe: Recipe, workdir: Path, cache_dir: Pa
     started = time.perf_counter()
     data = _without_writers(load_training_data(paths, cache_dir, recipe.pen_renders,
                                                recipe.render, limit,
-                                               recipe.calibration_holdout, recipe.negatives),
+                                               recipe.calibration_holdout, recipe.negatives,
+                                               recipe.pairs),
                             exclude_writers)
     fb_train, fb_held = split_feedback(*(feedback or (np.zeros((0, 28, 28)), np.zeros(0))))
     fb_train = within_classes(fb_train, recipe.hparams.get("classes", 10))

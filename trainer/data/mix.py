@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer.data import negatives as neg
+from trainer.data.pairs import cut_pairs, touching_pairs
 from trainer.data.sets import LabelledSet, PenData, mnist_sets, pendigits_data, usps_sets
 from trainer.data.sources import DataPaths
 from trainer.data.strokes import RenderConfig
@@ -32,6 +33,8 @@ class TrainingData:
     pen: PenData | None
     evaluation: dict[str, LabelledSet] = field(default_factory=dict)
     negatives: np.ndarray | None = None  # the training generator's pool (label 10)
+    pairs: np.ndarray | None = None  # touching pairs of MNIST train digits (label 10)
+    cut_pairs: LabelledSet | None = None  # ... and the same digits cut apart (their labels)
     # mnist_heldout + negatives_calibration (fit calibration), negatives_eval (scored only)
     rejection: dict[str, LabelledSet] = field(default_factory=dict)
 
@@ -42,6 +45,10 @@ class TrainingData:
             out["pendigits digits"] = len(self.pen.plain)
         if self.negatives is not None:
             out["not-a-digit pool"] = len(self.negatives)
+        if self.pairs is not None:
+            out["touching pairs pool"] = len(self.pairs)
+        if self.cut_pairs is not None:
+            out["cut pairs pool"] = len(self.cut_pairs)
         out.update({name: len(s) for name, s in self.rejection.items()})
         return out
 
@@ -64,9 +71,10 @@ def split_holdout(train: LabelledSet, n: int) -> tuple[LabelledSet, LabelledSet]
 
 def load_training_data(paths: DataPaths, cache_dir: Path | None, pen_renders: int,
                        render_cfg: RenderConfig, limit: int | None = None,
-                       holdout: int = 0, negatives: int = 0) -> TrainingData:
+                       holdout: int = 0, negatives: int = 0, pairs: int = 0) -> TrainingData:
     """Load (and cache) each enabled source; with `negatives`, a pool of that many generated
-    non-digits and the rejection sets (which need MNIST)."""
+    non-digits and the rejection sets (which need MNIST), and with `pairs`, that many touching
+    pairs of MNIST train digits, squeezed and cut apart (`trainer.data.pairs`)."""
     data = TrainingData([], None)
     if paths.use_mnist:
         train, test = mnist_sets(paths.mnist, cache_dir, limit)
@@ -77,6 +85,11 @@ def load_training_data(paths: DataPaths, cache_dir: Path | None, pen_renders: in
             data.rejection["mnist_heldout"] = held
         if negatives > 0:
             add_negatives(data, train, test, negatives, cache_dir, limit)
+        if negatives > 0 and pairs > 0:
+            n = min(pairs, max(limit, 50)) if limit is not None else pairs
+            cache = None if limit is not None else cache_dir
+            data.pairs = touching_pairs(n, train.x, cache)
+            data.cut_pairs = LabelledSet("cut pairs", *cut_pairs(n, train.x, train.y, cache))
     if paths.usps is not None:
         train, test = usps_sets(paths.usps, cache_dir, limit)
         data.train.append(train)
@@ -117,13 +130,28 @@ def with_negatives(x: np.ndarray, y: np.ndarray, data: TrainingData, epoch: int,
 
     An epoch holds each non-digit at most once: a small pool (a `--limit` smoke run) gives a
     small slice, so a few hundred digits are not drowned in thousands of repeated negatives."""
-    pool = data.negatives
+    return _with_slice(x, y, data.negatives, epoch, n)
+
+
+def with_pairs(x: np.ndarray, y: np.ndarray, data: TrainingData, epoch: int, n: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """An epoch's items plus the epoch-th slice of `n` touching pairs (label 10, wrapping)
+    and, when prepared, of `n` digits cut out of such pairs (their own labels)."""
+    x, y = _with_slice(x, y, data.pairs, epoch, n)
+    if data.cut_pairs is None:
+        return x, y
+    return _with_slice(x, y, data.cut_pairs.x, epoch, n, data.cut_pairs.y)
+
+
+def _with_slice(x: np.ndarray, y: np.ndarray, pool: np.ndarray | None, epoch: int, n: int,
+                labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """`x, y` plus the epoch-th slice of `n` of the pool, labelled `labels` (or 10)."""
     if pool is None or n <= 0 or not len(pool):
         return x, y
     n = min(n, len(pool))
     pick = (np.arange(n) + epoch * n) % len(pool)
-    return (np.concatenate([x, pool[pick]]),
-            np.concatenate([y, np.full(n, neg.NOT_A_DIGIT, np.int64)]))
+    added = labels[pick] if labels is not None else np.full(n, neg.NOT_A_DIGIT, np.int64)
+    return np.concatenate([x, pool[pick]]), np.concatenate([y, added.astype(np.int64)])
 
 
 def _join(parts: list[LabelledSet]) -> tuple[np.ndarray, np.ndarray]:
