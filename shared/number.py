@@ -32,11 +32,11 @@ MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
 # 2. whole or that cut: a logistic regression, SPLIT_WEIGHTS . split_features > 0 cuts.
 # The width prior: each digit's width over the line height (mean, spread), measured on single
 # MNIST train digits: a "1" is narrow, a 4 as wide as the line is not.
-CUT_WEIGHTS = (10.620, 2.103, 0.173, 0.570, -5.164)
-SPLIT_WEIGHTS = (-0.080, -2.953, -0.069, -3.008, 1.087, -1.229, -0.304, -3.598, 0.751, -0.080,
-                 -2.733, -1.097)
-WIDTH_MEAN = (0.903, 0.452, 0.906, 0.813, 0.817, 0.902, 0.752, 0.795, 0.778, 0.718)
-WIDTH_SPREAD = (0.125, 0.195, 0.132, 0.148, 0.152, 0.142, 0.147, 0.143, 0.148, 0.134)
+CUT_WEIGHTS = (2.402, 0.864, 0.137, 2.286, -6.896)
+SPLIT_WEIGHTS = (-2.485, -0.745, 1.214, 2.636, 0.807, -0.597, -0.935, 0.213, -0.015, -2.485, -1.417,
+                 1.513)
+WIDTH_MEAN = (0.904, 0.464, 0.902, 0.816, 0.805, 0.894, 0.75, 0.786, 0.79, 0.714)
+WIDTH_SPREAD = (0.123, 0.205, 0.135, 0.152, 0.15, 0.142, 0.14, 0.151, 0.149, 0.138)
 SURE_FLOOR = 1e-6  # the least probability a digit's sureness counts for (log(1e-6) = -13.8)
 
 
