@@ -54,6 +54,7 @@ class Case:
     ink: np.ndarray
     truth: str
     spans: list[tuple[float, float, float, float]] | None = None
+    touching: bool = False  # some neighbouring pair overlaps
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -82,8 +83,9 @@ def mnist_cases(images: np.ndarray, labels: np.ndarray, n: int, rng: np.random.G
     cases = []
     for _ in range(n):
         idx = rng.integers(0, len(labels), DIGITS_PER_NUMBER)
-        ink = compose_mnist(images[idx], spacing.draw(rng, DIGITS_PER_NUMBER - 1))
-        cases.append(Case(ink, "".join(str(int(labels[i])) for i in idx)))
+        gaps = spacing.draw(rng, DIGITS_PER_NUMBER - 1)
+        truth = "".join(str(int(labels[i])) for i in idx)
+        cases.append(Case(compose_mnist(images[idx], gaps), truth, None, bool((gaps < 0).any())))
     return cases
 
 
@@ -102,9 +104,10 @@ def pen_cases(folder: Path, n: int, rng: np.random.Generator, spacing: Spacing) 
     cases = []
     for _ in range(n):
         idx = rng.integers(0, len(pen), DIGITS_PER_NUMBER)
-        ink, spans = compose_pen([pen[i].strokes for i in idx],
-                                 spacing.draw(rng, DIGITS_PER_NUMBER - 1), rng)
-        cases.append(Case(ink, "".join(str(pen[i].label) for i in idx), spans))
+        gaps = spacing.draw(rng, DIGITS_PER_NUMBER - 1)
+        ink, spans = compose_pen([pen[i].strokes for i in idx], gaps, rng)
+        cases.append(Case(ink, "".join(str(pen[i].label) for i in idx), spans,
+                          bool((gaps < 0).any())))
     return cases
 
 
@@ -137,6 +140,26 @@ def score(cases: list[Case], answers: list[dict]) -> dict[str, float]:
     n = len(cases)
     return {"exact": exact / n, "per_digit": digits_right / max(digits_seen, 1),
             "segmentation_errors": seg_wrong / n, "n": n}
+
+
+MISS_KINDS = ("too few digits (two read as one)", "too many digits (a digit cut in two)",
+              "a digit read wrong, in a number with a touching pair",
+              "a digit read wrong, in a number with none")
+
+
+def miss_kinds(cases: list[Case], answers: list[dict]) -> dict[str, int]:
+    """The misses by kind: a wrong count (too few, too many), or a wrong digit in a number with
+    or without a touching pair (the last are mostly the model misreading a lone digit)."""
+    out = dict.fromkeys(MISS_KINDS, 0)
+    for case, ans in zip(cases, answers, strict=True):
+        got = ans.get("number", "")
+        if got == case.truth:
+            continue
+        if len(got) != len(case.truth):
+            out[MISS_KINDS[0 if len(got) < len(case.truth) else 1]] += 1
+        else:
+            out[MISS_KINDS[2 if case.touching else 3]] += 1
+    return out
 
 
 def report(title: str, figures: dict[str, float], seconds: float) -> None:
@@ -272,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         answers = read_numbers(cases, model, with_strokes)
         report(title, score(cases, answers), time.perf_counter() - started)
+        for kind, count in miss_kinds(cases, answers).items():
+            print(f"    {count:4d} misses: {kind}")
         saved = save_misses(cases, answers, args.out / png)
         if saved:
             print(f"  misses                 {saved}")

@@ -111,8 +111,12 @@ def test_a_place_with_no_whole_reading_takes_its_best_cut() -> None:
 
 
 def test_the_fitted_rule_keeps_a_narrow_sure_digit_and_cuts_a_wide_unsure_one() -> None:
-    keep = choose_reading([[pred(0, 0.999999)], [pred(1, 0.99), pred(1, 0.99)]], place(0.6))
-    cut = choose_reading([[pred(8, 0.4)], [pred(1, 0.999), pred(7, 0.999)]], place(1.5))
+    # the widths as a place of that size gives them: the whole crop is the place, the cuts
+    # share it (the fitted rule reads width through the width prior as much as the place's)
+    keep = choose_reading([[pred(0, 0.999999)], [pred(1, 0.99), pred(1, 0.99)]], place(0.6),
+                          widths=[[0.6], [0.25, 0.25]])
+    cut = choose_reading([[pred(8, 0.4)], [pred(1, 0.999), pred(7, 0.999)]], place(1.5),
+                         widths=[[1.5], [0.45, 0.8]])
     assert (len(keep), len(cut)) == (1, 2)
 
 
