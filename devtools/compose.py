@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shared.preprocess import INK_LEVEL
+from trainer.data.pairs import ink_columns
 from trainer.data.strokes import (
     FRAME,
     STROKE_FRACTION,
@@ -47,12 +47,6 @@ class Spacing:
         return np.where(touching, overlaps, gaps)
 
 
-def ink_columns(img: np.ndarray) -> np.ndarray:
-    """The digit cut to the columns that hold ink."""
-    cols = np.flatnonzero((img > INK_LEVEL).any(axis=0))
-    return img[:, cols[0] : cols[-1] + 1] if cols.size else img[:, :1]
-
-
 def compose_mnist(digits: Sequence[np.ndarray], gaps: Sequence[float], margin: int = 6
                   ) -> np.ndarray:
     """Set 28x28 digits side by side (each keeps its row placement) with the given gaps;
@@ -63,7 +57,7 @@ def compose_mnist(digits: Sequence[np.ndarray], gaps: Sequence[float], margin: i
 def compose_mnist_centres(digits: Sequence[np.ndarray], gaps: Sequence[float],
                           margin: int = 6) -> tuple[np.ndarray, list[float]]:
     """`compose_mnist`, and the column of each digit's centre (to score a segmentation)."""
-    crops = [ink_columns(np.asarray(d, np.float32)) for d in digits]
+    crops = [ink_columns(d) for d in digits]
     starts, x = [], margin
     for i, crop in enumerate(crops):
         starts.append(x)
