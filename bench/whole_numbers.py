@@ -38,7 +38,7 @@ from devtools.compose import Spacing, compose_mnist, compose_mnist_centres, comp
 from devtools.tune_reading import tune_reading
 from shared.mnist import load_mnist
 from shared.model_store import BUNDLED_DIR
-from shared.number import CUT_WEIGHTS, SPLIT_WEIGHTS, classify_mixed, number_slots
+from shared.number import READING_WEIGHTS, classify_mixed, number_slots
 from trainer.data.pendigits import FILE as PENDIGITS_FILE
 from trainer.data.pendigits import load_pendigits
 
@@ -196,7 +196,7 @@ def save_misses(cases: list[Case], answers: list[dict], path: Path, limit: int =
 
 
 def tune(args: argparse.Namespace, model) -> None:  # type: ignore[no-untyped-def]
-    """Fit the reading choice (shared.number: width prior, CUT_WEIGHTS, SPLIT_WEIGHTS) on
+    """Fit the reading choice (shared.number: width prior, READING_WEIGHTS) on
     numbers of the MNIST *train* digits that training holds out (`Recipe.calibration_holdout`:
     the model never saw them, alone or in a touching pair), never on the test digits the
     figures are measured on."""
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
 
     model = Classifier(args.model_dir)
     print(f"model: {args.model_dir} (version {model.version}); seed {args.seed}; "
-          f"cut weights {CUT_WEIGHTS}, split weights {SPLIT_WEIGHTS}")
+          f"reading weights {READING_WEIGHTS}")
     if args.tune:
         tune(args, model)
         return 0

@@ -24,17 +24,13 @@ from shared.segment import Box, Slot, segment_number
 log = logging.getLogger(__name__)
 
 MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
-# How a place's reading is chosen (choose_reading), in two steps fitted by
-# `python bench/whole_numbers.py --tune` on numbers composed from MNIST *train* digits, never on
-# what bench/whole_numbers.py reports on:
-# 1. the best cut: the cut reading with the best CUT_WEIGHTS . cut_features (a conditional
-#    logit over each place's cut readings);
-# 2. whole or that cut: a logistic regression, SPLIT_WEIGHTS . split_features > 0 cuts.
+# How a place's reading is chosen (choose_reading): the reading, whole or cut, with the best
+# READING_WEIGHTS . reading_features, a conditional logit over all of a place's readings fitted
+# by `python bench/whole_numbers.py --tune` on numbers of the MNIST *train* digits that
+# training holds out, never on what bench/whole_numbers.py reports on.
 # The width prior: each digit's width over the line height (mean, spread), measured on single
 # MNIST train digits: a "1" is narrow, a 4 as wide as the line is not.
-CUT_WEIGHTS = (2.402, 0.864, 0.137, 2.286, -6.896)
-SPLIT_WEIGHTS = (-2.485, -0.745, 1.214, 2.636, 0.807, -0.597, -0.935, 0.213, -0.015, -2.485, -1.417,
-                 1.513)
+READING_WEIGHTS = (1.23, 0.86, 0.02, 1.65, -5.86, -0.47, 1.61, 0.24, -0.96, -0.5)
 WIDTH_MEAN = (0.904, 0.464, 0.902, 0.816, 0.805, 0.894, 0.75, 0.786, 0.79, 0.714)
 WIDTH_SPREAD = (0.123, 0.205, 0.135, 0.152, 0.15, 0.142, 0.14, 0.151, 0.149, 0.138)
 SURE_FLOOR = 1e-6  # the least probability a digit's sureness counts for (log(1e-6) = -13.8)
@@ -75,17 +71,21 @@ def cut_features(predictions: list[dict[str, Any]], widths: list[float], cut_ink
     return [reading_log_p(predictions), wide, narrow, cut_ink, float(len(predictions) - 1)]
 
 
-def split_features(slot: Slot, whole: list[float], cut: list[float]) -> list[float]:
-    """Whole or cut (whole, cut: their cut_features): the place's width over the line height,
-    whether it is two separate tall strokes, the cut's ink, how unsure the model is of each,
-    as log(1 - p) (p: the product of its digits' sureness; the model is sure of nearly
-    everything, so the little left to 1 is what tells them apart), the width priors, the
-    cut's digit count, and how sure the model is of each, as log p (a whole at p = 0.3)."""
-    def unsure(log_p: float) -> float:
-        return math.log(max(1.0 - math.exp(log_p), SURE_FLOOR))
 
-    return [1.0, slot.width_ratio, float(slot.tall_parts > 1), cut[3], unsure(whole[0]),
-            unsure(cut[0]), whole[1], cut[1], cut[2], cut[4], whole[0], cut[0]]
+def reading_features(option: list[dict[str, Any]], slot: Slot, widths: list[float],
+                     cut_ink: float, prior: WidthPrior = (WIDTH_MEAN, WIDTH_SPREAD)
+                     ) -> list[float]:
+    """What one reading of a place (whole or cut) is scored on: its cut_features; then what
+    only a cut has, each 0 for the whole reading: the place's width over the line height,
+    whether it is two separate tall strokes, a cut's own bias; then how unsure the model is
+    of the reading, as log(1 - p) (p: the product of its digits' sureness; the model is sure
+    of nearly everything, so the little left to 1 is what tells readings apart), and the log
+    sureness of its least sure digit (a confident half beside a doubtful one)."""
+    cut = cut_features(option, widths, cut_ink, prior)
+    is_cut = float(len(option) > 1)
+    least_sure = min(math.log(max(sureness(p), SURE_FLOOR)) for p in option)
+    return [*cut, is_cut * slot.width_ratio, is_cut * float(slot.tall_parts > 1), is_cut,
+            math.log(max(1.0 - math.exp(cut[0]), SURE_FLOOR)), least_sure]
 
 
 def reading_log_p(predictions: list[dict[str, Any]]) -> float:
@@ -101,24 +101,16 @@ def typical_widths(options: list[list[dict[str, Any]]]) -> list[list[float]]:
 def choose_reading(options: list[list[dict[str, Any]]], slot: Slot,
                    cut_inks: list[float] | None = None,
                    widths: list[list[float]] | None = None,
-                   weights: tuple[tuple[float, ...], tuple[float, ...]] | None = None
-                   ) -> list[dict[str, Any]]:
-    """One place's reading: its best cut (CUT_WEIGHTS), then whole or that cut (SPLIT_WEIGHTS;
-    a place with no whole reading takes its best cut). `cut_inks`: per option, the ink its cuts
-    go through (Slot.cut_ink); `widths`: per option, each crop's width over the line height."""
-    cut_w, split_w = weights or (CUT_WEIGHTS, SPLIT_WEIGHTS)
+                   weights: tuple[float, ...] | None = None) -> list[dict[str, Any]]:
+    """One place's reading, whole or cut: the best READING_WEIGHTS . reading_features.
+    `cut_inks`: per option, the ink its cuts go through (Slot.cut_ink); `widths`: per option,
+    each crop's width over the line height."""
+    w = weights or READING_WEIGHTS
     inks = cut_inks if cut_inks is not None else [0.0] * len(options)
     widths = widths if widths is not None else typical_widths(options)
-    feats = [cut_features(o, w, c) for o, w, c in zip(options, widths, inks, strict=True)]
-    wholes = [k for k, o in enumerate(options) if len(o) == 1]
-    cuts = [k for k, o in enumerate(options) if len(o) > 1]
-    if not cuts:
-        return options[wholes[0]]
-    best = max(cuts, key=lambda k: float(np.dot(cut_w, feats[k])))
-    if not wholes:
-        return options[best]
-    x = split_features(slot, feats[wholes[0]], feats[best])
-    return options[best] if float(np.dot(split_w, x)) > 0 else options[wholes[0]]
+    scores = [float(np.dot(w, reading_features(o, slot, wd, ink)))
+              for o, wd, ink in zip(options, widths, inks, strict=True)]
+    return options[int(np.argmax(scores))]
 
 
 def number_answer(digits: list[dict[str, Any]], version: int | None) -> dict[str, Any]:
@@ -156,7 +148,7 @@ def _replay(prepared: Any) -> np.ndarray | None:
 def classify_mixed(items: list[Any], is_number: Callable[[Any], bool],
                    prepare_digit: Callable[[Any], np.ndarray | None], prepare_slots: SlotsFn,
                    predict: PredictFn, version: int | None, with_image: bool = False,
-                   weights: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+                   weights: tuple[float, ...] | None = None
                    ) -> list[dict[str, Any]]:
     """Digits and numbers in one forward pass; each item gets its answer or its own error.
 
@@ -200,7 +192,7 @@ def classify_mixed(items: list[Any], is_number: Callable[[Any], bool],
 
 
 def _answer(plan: Any, results: list[dict[str, Any]], version: int | None, with_image: bool,
-            weights: tuple[tuple[float, ...], tuple[float, ...]] | None) -> dict[str, Any]:
+            weights: tuple[float, ...] | None) -> dict[str, Any]:
     """One item's answer from the shared forward pass."""
     if isinstance(plan, Exception):
         return {"error": str(plan)}

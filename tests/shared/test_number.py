@@ -18,6 +18,7 @@ from shared.number import (
     cut_features,
     number_answer,
     number_slots,
+    reading_features,
     sureness,
 )
 from shared.number_wire import (
@@ -40,17 +41,16 @@ def pred(digit: int, p: float) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- choosing a reading
-SURE_CUT = (1.0, 0.0, 0.0, 0.0, 0.0)  # the best cut: the one the model is surest of
-
-
-def split_rule(**named: float) -> tuple[float, ...]:
-    """SPLIT_WEIGHTS with only the named features (split_features' order) non-zero."""
-    names = ["bias", "width", "apart", "cut_ink", "unsure_whole", "unsure_cut", "whole_wide",
-             "cut_wide", "cut_narrow", "extra", "sure_whole", "sure_cut"]
+def rule(**named: float) -> tuple[float, ...]:
+    """READING_WEIGHTS with only the named features (reading_features' order) non-zero."""
+    names = ["sure", "wide", "narrow", "cut_ink", "extra", "cut_width", "cut_apart", "cut",
+             "unsure", "least_sure"]
+    assert set(named) <= set(names)
     return tuple(named.get(n, 0.0) for n in names)
 
 
-WIDE_ONLY = (SURE_CUT, split_rule(bias=-1.0, width=1.0))  # cut exactly when wider than high
+# cut exactly when wider than high; among cuts, the one the model is surest of
+WIDE_ONLY = rule(sure=0.1, cut=-1.0, cut_width=1.0)
 
 
 def place(width_ratio: float, tall_parts: int = 1) -> Slot:
@@ -72,25 +72,36 @@ def test_cut_features_weigh_sureness_width_ink_and_count() -> None:
     assert wide[1:3] == pytest.approx([-2.0, 0.0]) and narrow[1:3] == pytest.approx([0.0, -0.5])
 
 
-def test_the_split_rule_weighs_width_parts_and_the_models_sureness() -> None:
+def test_reading_features_give_a_whole_reading_no_cut_terms() -> None:
+    typical = [WIDTH_MEAN[4], WIDTH_MEAN[1]]
+    whole = reading_features([pred(4, 0.5)], place(1.2, 2), [WIDTH_MEAN[4]], 0.0)
+    cut = reading_features([pred(4, 0.5), pred(1, 1.0)], place(1.2, 2), typical, 0.3)
+    assert whole == pytest.approx([np.log(0.5), 0, 0, 0, 0, 0, 0, 0, np.log(0.5), np.log(0.5)])
+    # the cut: log p, no width penalty, its ink, one extra digit, the place's width, two tall
+    # parts, its bias, log(1 - p), the least sure digit
+    assert cut == pytest.approx([np.log(0.5), 0, 0, 0.3, 1, 1.2, 1, 1, np.log(0.5),
+                                 np.log(0.5)])
+
+
+def test_the_rule_weighs_width_parts_ink_and_the_models_sureness() -> None:
     whole, halves = [pred(0, 0.99)], [pred(1, 0.999), pred(1, 0.999)]
     assert choose_reading([whole, halves], place(0.8), weights=WIDE_ONLY) is whole
     assert choose_reading([whole, halves], place(1.2), weights=WIDE_ONLY) is halves
-    apart = (SURE_CUT, split_rule(bias=-0.5, apart=1.0))  # cut when two separate strokes
+    apart = rule(cut=-0.5, cut_apart=1.0)  # cut when two separate strokes
     assert choose_reading([whole, halves], place(0.8, 2), weights=apart) is halves
     assert choose_reading([whole, halves], place(0.8, 1), weights=apart) is whole
-    surer = (SURE_CUT, split_rule(unsure_whole=1.0, unsure_cut=-1.0))  # the surer one
+    surer = rule(sure=1.0)  # the reading the model is surer of
     assert choose_reading([whole, halves], place(5.0), weights=surer) is halves
     assert choose_reading([[pred(0, 0.99999)], halves], place(5.0),
                           weights=surer)[0]["digit"] == 0
-    thin = (SURE_CUT, split_rule(bias=0.5, cut_ink=-1.0))  # cut through little ink
+    thin = rule(cut=0.5, cut_ink=-1.0)  # cut through little ink
     assert choose_reading([whole, halves], place(1.0), [0.0, 0.2], weights=thin) is halves
     assert choose_reading([whole, halves], place(1.0), [0.0, 0.9], weights=thin) is whole
 
 
 def test_the_width_prior_reads_a_wide_four_as_a_touching_pair() -> None:
     whole, pair = [pred(4, 0.999)], [pred(4, 0.999), pred(1, 0.999)]
-    prior_only = (SURE_CUT, split_rule(bias=-1.0, whole_wide=-1.0))  # prior <= 0
+    prior_only = rule(cut=-1.0, wide=1.0)  # a cut costs 1; the prior (<= 0) may pay it
     typical = [[WIDTH_MEAN[4]], [WIDTH_MEAN[4], WIDTH_MEAN[1]]]
     too_wide = [[WIDTH_MEAN[4] + 3 * WIDTH_SPREAD[4]], typical[1]]
     assert choose_reading([whole, pair], place(1.0), widths=typical,
