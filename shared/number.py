@@ -30,7 +30,7 @@ MAX_DIGITS = 12  # a longer number is refused with a 400 (or a socket `error`)
 # training holds out, never on what bench/whole_numbers.py reports on.
 # The width prior: each digit's width over the line height (mean, spread), measured on single
 # MNIST train digits: a "1" is narrow, a 4 as wide as the line is not.
-READING_WEIGHTS = (1.23, 0.86, 0.02, 1.65, -5.86, -0.47, 1.61, 0.24, -0.96, -0.5)
+READING_WEIGHTS = (1.544, 0.818, 0.033, 1.909, -6.309, 0.077, 1.364, 0.173, -0.894, -0.721)
 WIDTH_MEAN = (0.904, 0.464, 0.902, 0.816, 0.805, 0.894, 0.75, 0.786, 0.79, 0.714)
 WIDTH_SPREAD = (0.123, 0.205, 0.135, 0.152, 0.15, 0.142, 0.14, 0.151, 0.149, 0.138)
 SURE_FLOOR = 1e-6  # the least probability a digit's sureness counts for (log(1e-6) = -13.8)
