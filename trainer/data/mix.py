@@ -84,12 +84,7 @@ def load_training_data(paths: DataPaths, cache_dir: Path | None, pen_renders: in
         if len(held):
             data.rejection["mnist_heldout"] = held
         if negatives > 0:
-            add_negatives(data, train, test, negatives, cache_dir, limit)
-        if negatives > 0 and pairs > 0:
-            n = min(pairs, max(limit, 50)) if limit is not None else pairs
-            cache = None if limit is not None else cache_dir
-            data.pairs = touching_pairs(n, train.x, cache)
-            data.cut_pairs = LabelledSet("cut pairs", *cut_pairs(n, train.x, train.y, cache))
+            add_negatives(data, train, test, negatives, cache_dir, limit, pairs)
     if paths.usps is not None:
         train, test = usps_sets(paths.usps, cache_dir, limit)
         data.train.append(train)
@@ -101,14 +96,18 @@ def load_training_data(paths: DataPaths, cache_dir: Path | None, pen_renders: in
 
 
 def add_negatives(data: TrainingData, train: LabelledSet, test: LabelledSet, n: int,
-                  cache_dir: Path | None, limit: int | None) -> None:
+                  cache_dir: Path | None, limit: int | None, pairs: int = 0) -> None:
     """The training pool (cut-offs from MNIST train), the calibration set and the separate
-    evaluation set (other fonts, other seed, cut-offs from MNIST test)."""
+    evaluation set (other fonts, other seed, cut-offs from MNIST test); with `pairs`, that
+    many touching pairs of MNIST train digits, squeezed and cut apart."""
     small = limit is not None  # smoke runs: a few of each, nothing cached
-    n = min(n, max(limit, 50)) if small else n
+    n, pairs = (min(k, max(limit, 50)) for k in (n, pairs)) if small else (n, pairs)
     cache = None if small else cache_dir
     data.negatives = neg.negatives("train", n, train.x, train.y, cache)
     data.rejection.update(negative_sets(train, test, cache, small))
+    if pairs > 0:
+        data.pairs = touching_pairs(pairs, train.x, cache)
+        data.cut_pairs = LabelledSet("cut pairs", *cut_pairs(pairs, train.x, train.y, cache))
 
 
 def negative_sets(train: LabelledSet, test: LabelledSet, cache_dir: Path | None,

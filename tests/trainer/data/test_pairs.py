@@ -65,13 +65,19 @@ def test_a_cut_gives_each_side_of_the_overlap() -> None:
     assert np.array_equal(np.concatenate([left, right], axis=1), pair)
 
 
-def test_cut_digits_keep_their_labels() -> None:
-    x = bars()
-    labels = np.arange(len(x)) % 10
-    out, y = pairs.generate_cut(40, x, labels, seed=3)
-    assert out.shape == (40, 28, 28) and set(y) <= set(range(10))
-    assert np.array_equal(out, pairs.generate_cut(40, x, labels, seed=3)[0])
-    assert all(img.max() > 0 for img in out)
+def test_cut_digits_keep_their_own_labels() -> None:
+    # two stand-in digits told apart by width: 0 a bar 3 columns wide, 1 a block of 12
+    x = np.zeros((2, 28, 28), np.uint8)
+    x[0, 4:24, 10:13] = 255
+    x[1, 4:24, 8:20] = 255
+    labels = np.array([0, 1])
+    out, y = pairs.generate_cut(60, x, labels, seed=3)
+    assert out.shape == (60, 28, 28) and set(y) == {0, 1}
+    assert np.array_equal(out, pairs.generate_cut(60, x, labels, seed=3)[0])
+    widths = np.array([np.ptp(np.flatnonzero(img.max(axis=0) > 0)) + 1 for img in out])
+    # a cut keeps at least one column of the bar and at most 2 of its neighbour's (the
+    # overlap is under the bar's width); the block keeps at least 8 of its 12
+    assert widths[y == 0].max() <= 5 and widths[y == 1].min() >= 7
 
 
 def test_each_epoch_adds_a_new_slice_as_not_a_digit_and_the_cut_digits() -> None:
