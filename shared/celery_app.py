@@ -9,12 +9,14 @@ time: each process builds its one app at start-up with `make_celery(settings)`, 
 from __future__ import annotations
 
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from shared.kombu_guard import install as install_kombu_guard
 from shared.settings import Settings
 
-LIVE_QUEUE = "live"  # live frames and REST predictions: someone is waiting for each answer
+LIVE_QUEUE = "live"  # REST predictions and reviews: someone is waiting for each answer
+# Live `draw` frames: a worker serving `live` pops these itself, many at a time (worker/frames.py)
+FRAMES_QUEUE = "frames"
 BATCH_QUEUE = "batch"  # batch chunks: throughput, never in front of a live frame
 TRAINING_QUEUE = "training"
 INFERENCE_QUEUES = (LIVE_QUEUE, BATCH_QUEUE)  # a default worker serves both, live first
@@ -35,7 +37,7 @@ REDIS_SOCKET_TIMEOUT_S = 30
 REDIS_HEALTH_CHECK_INTERVAL_S = 10
 
 TASK_ROUTES = {
-    CLASSIFY_FRAME_TASK: {"queue": LIVE_QUEUE},
+    CLASSIFY_FRAME_TASK: {"queue": FRAMES_QUEUE},
     PREDICT_TASK: {"queue": LIVE_QUEUE},
     SHADOW_REVIEW_TASK: {"queue": LIVE_QUEUE},
     CLASSIFY_CHUNK_TASK: {"queue": BATCH_QUEUE},
@@ -55,6 +57,9 @@ def task_queues() -> list[Queue]:
     training jobs keep it (late acks, redelivery after a crash).
     """
     return [Queue(LIVE_QUEUE, routing_key=LIVE_QUEUE, no_ack=True),
+            # its own direct exchange (Celery would give it the default queue's, `live`): the
+            # web publishes frames straight to the list (webapp/frame_publisher.py)
+            Queue(FRAMES_QUEUE, Exchange(FRAMES_QUEUE), routing_key=FRAMES_QUEUE, no_ack=True),
             Queue(BATCH_QUEUE, routing_key=BATCH_QUEUE),
             Queue(TRAINING_QUEUE, routing_key=TRAINING_QUEUE)]
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import redis
 from kombu.transport.redis import Channel
 
-from shared.celery_app import INFERENCE_QUEUES, TRAINING_QUEUE
+from shared.celery_app import FRAMES_QUEUE, INFERENCE_QUEUES, LIVE_QUEUE, TRAINING_QUEUE
 
 QUEUES = (*INFERENCE_QUEUES, TRAINING_QUEUE)
+# Lists a queue's depth adds up: a worker serving `live` serves the `frames` list too
+# (worker/frames.py), so a waiting live frame counts as live work.
+SERVED_WITH = {LIVE_QUEUE: (LIVE_QUEUE, FRAMES_QUEUE)}
 
 
 def priority_keys(queue: str) -> list[str]:
@@ -22,15 +25,23 @@ def priority_keys(queue: str) -> list[str]:
     return [f"{queue}{Channel.sep}{step}" if step else queue for step in Channel.priority_steps]
 
 
+def depth_keys(queue: str) -> list[str]:
+    """Every Redis list whose messages count towards `queue`'s depth."""
+    return [key for served in SERVED_WITH.get(queue, (queue,)) for key in priority_keys(served)]
+
+
 def queue_state(r: redis.Redis, queues: tuple[str, ...] = QUEUES) -> tuple[dict[str, int], int]:
     """Waiting messages per queue (all priority steps summed) and the messages taken but not
     yet acknowledged (all queues together), in one round trip."""
     pipe = r.pipeline(transaction=False)
+    keys = {queue: depth_keys(queue) for queue in queues}
     for queue in queues:
-        for key in priority_keys(queue):
+        for key in keys[queue]:
             pipe.llen(key)
     pipe.hlen(Channel.unacked_key)
     *lengths, taken = pipe.execute()
-    steps = len(Channel.priority_steps)
-    depths = {q: sum(lengths[i * steps:(i + 1) * steps]) for i, q in enumerate(queues)}
+    depths, start = {}, 0
+    for queue in queues:
+        depths[queue] = sum(lengths[start:start + len(keys[queue])])
+        start += len(keys[queue])
     return depths, int(taken)

@@ -1,4 +1,5 @@
-"""`digitflow worker`: a Celery worker on the `live` and `batch` queues with a threads pool.
+"""`digitflow worker`: a Celery worker on the `live` and `batch` queues with a threads pool;
+serving `live` also means popping the `frames` queue (live frames, worker/frames.py).
 
 Threads, not prefork: every task thread hands its digits to one in-process micro-batcher, so
 frames waiting at the same time share a forward pass, and TensorFlow is never forked.
@@ -13,8 +14,9 @@ import threading
 
 from celery import Celery
 
-from shared.celery_app import INFERENCE_QUEUES, make_celery
+from shared.celery_app import INFERENCE_QUEUES, LIVE_QUEUE, make_celery
 from shared.settings import check_bind, get_settings
+from worker.frames import start_frame_consumer
 from worker.heartbeat import start_heartbeat
 from worker.metrics import start_metrics
 from worker.runtime import Runtime, start_runtime
@@ -23,9 +25,12 @@ from worker.sweeper import start_sweeper
 log = logging.getLogger(__name__)
 
 
-def _load_model(runtime: Runtime, celery: Celery) -> None:
-    """Import TensorFlow and load the model while Celery boots, in this very process."""
+def _load_model(runtime: Runtime, celery: Celery, frames: bool) -> None:
+    """Import TensorFlow and load the model while Celery boots, in this very process; then
+    (`frames`) start popping live frames, so none waits here for the model."""
     runtime.holder.refresh()
+    if frames:
+        start_frame_consumer(runtime.settings.redis_url)
     runtime.holder.start_background()
     start_heartbeat(celery, runtime.redis, runtime.holder.hostname, lambda: runtime.holder.version,
                     items=lambda: runtime.batcher.items)
@@ -69,7 +74,8 @@ def run_worker(concurrency: int = 8, name: str | None = None,
     runtime = start_runtime(settings, hostname)
     start_metrics(settings.metrics_host, settings.worker_metrics_port,
                   lambda: runtime.holder.version)
-    threading.Thread(target=_load_model, args=(runtime, celery), name="model-load",
+    threading.Thread(target=_load_model, args=(runtime, celery, LIVE_QUEUE in served),
+                     name="model-load",
                      daemon=True).start()
     argv = ["worker", "-Q", ",".join(served), "-P", "threads",
             "-c", str(concurrency), "--loglevel", "INFO", "--without-gossip", "--without-mingle"]

@@ -115,14 +115,20 @@ def classify_one_live(item: Any, with_image: bool = False) -> dict[str, Any]:
 
 @shared_task(name=CLASSIFY_FRAME_TASK, ignore_result=True)
 def classify_frame(sid: str, seq: int, item: Any, sent_at: float | None = None) -> None:
-    """A live `draw` frame: answer that client only.
+    """A live `draw` frame: answer that client only. A `digitflow worker` pops frames itself
+    (worker/frames.py) and calls this task only for frames it cannot batch; any other Celery
+    worker (`-Q frames`) runs it per message.
 
     The web's frame gate sends a client's next frame only after this one is answered, so a
     frame is never stale on arrival; one redelivered after a crash is dropped by its Celery
     `expires` instead of being computed late. (`sent_at` is accepted for older senders.)
     """
+    answer_frame(sid, seq, classify_one_live(item, with_image=True))
+
+
+def answer_frame(sid: str, seq: int, result: dict[str, Any]) -> None:
+    """Send a frame's answer (or its error) to that client only, through the message queue."""
     url = get_runtime().settings.redis_url
-    result = classify_one_live(item, with_image=True)
     if "error" in result:
         log.info("rejected frame seq=%s from %s: %s", seq, sid, result["error"])
         events.emit(url, "error", {"seq": seq, "error": result["error"]}, to=sid)

@@ -17,7 +17,7 @@ from kombu import Queue
 from shared.celery_app import (
     CLASSIFY_CHUNK_TASK,
     CLASSIFY_FRAME_TASK,
-    LIVE_QUEUE,
+    FRAMES_QUEUE,
     make_celery,
 )
 from shared.settings import Settings
@@ -36,14 +36,14 @@ PER_MESSAGE = {"id", "root_id", "expires", "argsrepr", "correlation_id", "delive
 def url(redis_server):  # type: ignore[no-untyped-def]
     url = redis_server.url.rsplit("/", 1)[0] + "/14"
     client = redis.Redis.from_url(url)
-    client.delete(LIVE_QUEUE)
+    client.delete(FRAMES_QUEUE)
     yield url
-    client.delete(LIVE_QUEUE)
+    client.delete(FRAMES_QUEUE)
 
 
 def _pop(client: redis.Redis) -> dict:
-    raw = client.rpop(LIVE_QUEUE)
-    assert raw is not None, "nothing on the live queue"
+    raw = client.rpop(FRAMES_QUEUE)
+    assert raw is not None, "nothing on the frames queue"
     return json.loads(raw)
 
 
@@ -55,7 +55,7 @@ def test_the_message_is_the_one_send_task_sends(url: str) -> None:
 
     celery.send_task(CLASSIFY_FRAME_TASK, args=args, ignore_result=True, expires=10.0)
     task_id = publish(CLASSIFY_FRAME_TASK, args, expires=10.0)
-    assert client.llen(LIVE_QUEUE) == 2
+    assert client.llen(FRAMES_QUEUE) == 2
     theirs, ours = _pop(client), _pop(client)  # LPUSH + RPOP: oldest (send_task's) first
 
     assert ours.keys() == theirs.keys()
@@ -82,7 +82,7 @@ def test_only_its_own_task_and_a_direct_route(url: str) -> None:
         publish(CLASSIFY_CHUNK_TASK, [], expires=10.0)
     with pytest.raises(ValueError, match="ignore_result"):
         publish(CLASSIFY_FRAME_TASK, [], expires=10.0, ignore_result=False)
-    assert client.llen(LIVE_QUEUE) == 0
+    assert client.llen(FRAMES_QUEUE) == 0
     # a route through a named exchange is not the layout this publisher builds
     rerouted = make_celery(Settings(redis_url=url))
     rerouted.conf.task_routes = {CLASSIFY_FRAME_TASK: {

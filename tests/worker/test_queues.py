@@ -8,6 +8,7 @@ from shared.celery_app import (
     BATCH_QUEUE,
     CLASSIFY_CHUNK_TASK,
     CLASSIFY_FRAME_TASK,
+    FRAMES_QUEUE,
     LIVE_QUEUE,
     PREDICT_TASK,
     RETRAIN_TASK,
@@ -19,7 +20,7 @@ from worker.run import parse_queues
 
 
 @pytest.mark.parametrize(("task", "queue"), [
-    (CLASSIFY_FRAME_TASK, LIVE_QUEUE),
+    (CLASSIFY_FRAME_TASK, FRAMES_QUEUE),
     (PREDICT_TASK, LIVE_QUEUE),
     (CLASSIFY_CHUNK_TASK, BATCH_QUEUE),
     (RETRAIN_TASK, TRAINING_QUEUE),
@@ -53,6 +54,7 @@ def test_live_messages_skip_the_unacked_bookkeeping_that_batches_keep() -> None:
     """A live task expires long before kombu would redeliver it; a chunk must not be lost."""
     conf = make_celery(Settings(redis_url="redis://127.0.0.1:1/0")).conf
     no_ack = {q.name: q.no_ack for q in conf.task_queues}
-    assert no_ack == {LIVE_QUEUE: True, BATCH_QUEUE: False, TRAINING_QUEUE: False}
+    assert no_ack == {LIVE_QUEUE: True, FRAMES_QUEUE: True, BATCH_QUEUE: False,
+                      TRAINING_QUEUE: False}
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert Settings().live_task_expires_s < Settings().visibility_timeout_s
