@@ -13,6 +13,7 @@ import socket
 import threading
 
 from celery import Celery
+from celery.signals import worker_shutting_down
 
 from shared.celery_app import INFERENCE_QUEUES, LIVE_QUEUE, make_celery
 from shared.settings import check_bind, get_settings
@@ -30,7 +31,9 @@ def _load_model(runtime: Runtime, celery: Celery, frames: bool) -> None:
     (`frames`) start popping live frames, so none waits here for the model."""
     runtime.holder.refresh()
     if frames:
-        start_frame_consumer(runtime.settings.redis_url)
+        consumer = start_frame_consumer(runtime.settings.redis_url)
+        # a warm shutdown finishes the frames taken, as Celery finishes its running tasks
+        worker_shutting_down.connect(lambda **_: consumer.stop(), weak=False)
     runtime.holder.start_background()
     start_heartbeat(celery, runtime.redis, runtime.holder.hostname, lambda: runtime.holder.version,
                     items=lambda: runtime.batcher.items)
