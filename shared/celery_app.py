@@ -47,7 +47,8 @@ SETTINGS_KEY = "digitflow_settings"
 
 
 def task_queues() -> list[Queue]:
-    """The queues; live messages are consumed without acknowledgement (`no_ack`).
+    """The queues; live ones (`live`, `frames`) are consumed without acknowledgement
+    (`no_ack`).
 
     kombu's Redis transport keeps every acknowledged-later message in an "unacked" hash and
     sorted set (one MULTI/EXEC when it is delivered, another when it is acked) so it can be
