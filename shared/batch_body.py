@@ -13,10 +13,12 @@ alone for a body that is refused as a whole.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from shared.batches import chunk_payload
 from shared.number_wire import checked_any
@@ -78,16 +80,25 @@ def encode(result: Ingested) -> bytes:
 
 def decode(out: bytes) -> Ingested:
     """The child's output back into an Ingested; InvalidInput if it refused the body."""
-    line, _, rest = out.partition(b"\n")
-    header = json.loads(line)
+    return read_output(io.BytesIO(out))
+
+
+def read_output(stream: IO[bytes], between: Callable[[], None] = lambda: None) -> Ingested:
+    """`decode` straight from the child's stdout: the header line, then each payload read on
+    its own (calling `between` after each), so the whole output is never joined or copied in
+    one go (the web's event loop waits out every such copy)."""
+    header = json.loads(stream.readline())
     if "error" in header:
         raise InvalidInput(header["error"])
-    payloads, start = [], 0
+    payloads = []
     for size in header["sizes"]:
-        payloads.append(rest[start : start + size])
-        start += size
-    if start != len(rest):
-        raise RuntimeError("batch reader output is truncated or malformed")
+        payload = stream.read(size)
+        if len(payload) != size:
+            raise RuntimeError("batch reader output is truncated")
+        payloads.append(payload)
+        between()
+    if stream.read(1):
+        raise RuntimeError("batch reader output is malformed: bytes after the last payload")
     return Ingested(header["total"], {int(i): m for i, m in header["errors"].items()}, payloads)
 
 

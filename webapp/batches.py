@@ -23,7 +23,7 @@ from webapp.batch_body import read_json_batch
 from webapp.capacity import RETRY_AFTER_S as ROOM_RETRY_AFTER_S
 from webapp.capacity import batch_room_problem
 from webapp.cooperative import in_steps
-from webapp.requests_json import request_json_bytes
+from webapp.requests_json import request_json_pieces
 from webapp.services import redis_client, send, settings
 
 bp = Blueprint("batches", __name__)
@@ -48,7 +48,7 @@ def _items(s: Settings) -> Ingested:
         uploads = request.files.getlist("images")
         check_count(len(uploads), s.max_batch_items)
         return chunked([_item_from_upload(u) for u in uploads], s.batch_chunk_size)
-    return read_json_batch(request_json_bytes(in_pieces=True), s.max_batch_items,
+    return read_json_batch(request_json_pieces(), s.max_batch_items,
                            s.batch_chunk_size,
                            s.batch_inline_max_bytes, s.background_nice)
 

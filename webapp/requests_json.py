@@ -15,7 +15,7 @@ from flask import request
 from shared.preprocess import InvalidInput
 from shared.strict_json import parse_object
 from shared.wire import image_item
-from webapp.cooperative import read_in_pieces
+from webapp.cooperative import read_pieces
 
 _DIGIT_LABEL = re.compile(r"[0-9]")
 
@@ -29,19 +29,21 @@ def parse_label(value: Any) -> int:
     raise InvalidInput("label must be an integer from 0 to 9")
 
 
-def request_json_bytes(in_pieces: bool = False) -> bytes:
-    """The raw JSON body of the current request; refuses other content types and no body.
-
-    `in_pieces`: read it a piece at a time, pausing for other greenlets (large batches)."""
-    if not request.is_json:
-        raw = b""
-    elif in_pieces:
-        raw = read_in_pieces(request.stream)
-    else:
-        raw = request.get_data(cache=True)
+def request_json_bytes() -> bytes:
+    """The raw JSON body of the current request; refuses other content types and no body."""
+    raw = request.get_data(cache=True) if request.is_json else b""
     if not raw:
         raise InvalidInput("expected a JSON body (Content-Type: application/json)")
     return raw
+
+
+def request_json_pieces() -> list[bytes]:
+    """The same, for large bodies (batches): read a piece at a time, pausing for other
+    greenlets, and left in pieces (webapp/cooperative.py)."""
+    pieces = read_pieces(request.stream) if request.is_json else []
+    if not pieces:
+        raise InvalidInput("expected a JSON body (Content-Type: application/json)")
+    return pieces
 
 
 def json_object(allowed: set[str]) -> dict[str, Any]:

@@ -30,6 +30,14 @@ def test_child_reads_what_inline_reads() -> None:
     assert json.loads(child.payloads[0])["indices"][:5] == [0, 1, 2, 3, 5]
 
 
+def test_a_body_in_pieces_reads_as_the_whole_inline_and_in_the_child() -> None:
+    raw = _body(300, bad={7})
+    pieces = [raw[i:i + 1000] for i in range(0, len(raw), 1000)]
+    whole = read_json_batch(raw, 1000, 128, inline_max_bytes=len(raw), nice=0)
+    assert read_json_batch(pieces, 1000, 128, inline_max_bytes=len(raw), nice=0) == whole
+    assert read_json_batch(pieces, 1000, 128, inline_max_bytes=0, nice=5) == whole
+
+
 def test_child_refusal_is_the_same_400() -> None:
     raw = _body(30, bad=set())
     with pytest.raises(InvalidInput, match="too many items: at most 20"):

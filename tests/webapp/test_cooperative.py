@@ -26,11 +26,19 @@ def pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return seen
 
 
-def test_read_in_pieces_returns_every_byte_and_pauses_after_each_piece(pauses) -> None:  # type: ignore[no-untyped-def]
+def test_read_pieces_returns_every_byte_unjoined_and_pauses_after_each_piece(pauses) -> None:  # type: ignore[no-untyped-def]
     data = bytes(range(256)) * 41  # 10,496 bytes
-    assert cooperative.read_in_pieces(io.BytesIO(data), piece=1000) == data
+    pieces = cooperative.read_pieces(io.BytesIO(data), piece=1000)
+    assert [len(p) for p in pieces] == [1000] * 10 + [496]
+    assert b"".join(pieces) == data
     assert pauses == [cooperative.PIECE_PAUSE_S] * 11  # ten full pieces and the short one
-    assert cooperative.read_in_pieces(io.BytesIO(b"")) == b""
+    assert cooperative.read_pieces(io.BytesIO(b"")) == []
+
+
+def test_write_pieces_writes_them_in_order_with_a_pause_after_each(pauses) -> None:  # type: ignore[no-untyped-def]
+    out = io.BytesIO()
+    cooperative.write_pieces(out, [b"ab", b"", b"cde"])
+    assert out.getvalue() == b"abcde" and len(pauses) == 3
 
 
 def test_in_steps_covers_the_range_once_and_pauses_between_steps(pauses) -> None:  # type: ignore[no-untyped-def]
