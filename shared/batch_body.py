@@ -13,7 +13,6 @@ alone for a body that is refused as a whole.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from collections.abc import Callable
@@ -78,15 +77,11 @@ def encode(result: Ingested) -> bytes:
     return json.dumps(header).encode() + b"\n" + b"".join(result.payloads)
 
 
-def decode(out: bytes) -> Ingested:
-    """The child's output back into an Ingested; InvalidInput if it refused the body."""
-    return read_output(io.BytesIO(out))
-
-
 def read_output(stream: IO[bytes], between: Callable[[], None] = lambda: None) -> Ingested:
-    """`decode` straight from the child's stdout: the header line, then each payload read on
-    its own (calling `between` after each), so the whole output is never joined or copied in
-    one go (the web's event loop waits out every such copy)."""
+    """The child's output (`encode`), read back from its stdout; InvalidInput if it refused
+    the body. The header line, then each payload read on its own (calling `between` after
+    each), so the whole output is never joined or copied in one go: the web's event loop
+    waits out every such copy."""
     header = json.loads(stream.readline())
     if "error" in header:
         raise InvalidInput(header["error"])

@@ -37,8 +37,7 @@ def read_json_batch(body: bytes | list[bytes], limit: int, chunk_size: int,
     return ingest_in_child(pieces, limit, chunk_size, nice)
 
 
-def ingest_in_child(body: bytes | list[bytes], limit: int, chunk_size: int,
-                    nice: int) -> Ingested:
+def ingest_in_child(pieces: list[bytes], limit: int, chunk_size: int, nice: int) -> Ingested:
     """Run `shared.batch_body` as a child at `nice`; cooperative under gevent (its
     subprocess module is patched), a plain blocking call elsewhere.
 
@@ -48,7 +47,6 @@ def ingest_in_child(body: bytes | list[bytes], limit: int, chunk_size: int,
     web's event loop ~100 ms as the upload ended; joined and split after paced reads, still
     46 ms. A child that outlives CHILD_TIMEOUT_S is killed.
     """
-    pieces = [body] if isinstance(body, bytes) else body
     cmd = [sys.executable, "-m", "shared.batch_body", "--limit", str(limit),
            "--chunk", str(chunk_size)]
     try:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from shared.batch_body import Ingested, decode, encode, ingest_json, read_output
+from shared.batch_body import Ingested, encode, ingest_json, read_output
 from shared.preprocess import InvalidInput
 
 
@@ -21,7 +21,7 @@ def test_the_output_reads_back_payload_by_payload_with_a_call_between() -> None:
     assert len(batch.payloads) == 3 and list(batch.errors) == [5]
     calls: list[int] = []
     back = read_output(io.BytesIO(encode(batch)), lambda: calls.append(1))
-    assert back == batch == decode(encode(batch))
+    assert back == batch
     assert len(calls) == 3  # one pause per payload, none for the whole
 
 

@@ -22,7 +22,7 @@ def _body(n: int, bad: set[int]) -> bytes:
 def test_child_reads_what_inline_reads() -> None:
     raw = _body(300, bad={4, 250})
     inline = read_json_batch(raw, 1000, 128, inline_max_bytes=len(raw), nice=0)
-    child = ingest_in_child(raw, 1000, 128, nice=5)
+    child = ingest_in_child([raw], 1000, 128, nice=5)
     assert child == inline
     assert child.total == 300
     assert set(child.errors) == {4, 250}
