@@ -173,8 +173,7 @@ class FrameConsumer:
         self._most = most
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.frames = 0  # frames served (answered or refused), for logs and tests
-        self.expired = 0
+        self.expired = 0  # frames dropped for their expiry (logged; tests read it)
 
     def start(self, threads: int = FRAME_CONSUMERS) -> None:
         for i in range(threads):
@@ -228,7 +227,6 @@ class FrameConsumer:
         except Exception:  # a bug in serving must not stop this thread
             log.exception("serving %d frames failed", len(frames))
             ERRORS.labels("task").inc()
-        self.frames += len(frames)
 
 
 def start_frame_consumer(url: str) -> FrameConsumer:
