@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,15 @@ class Classifier:
             x = scale_pixels(tf.cast(x, tf.float32)[..., None])
             return model(x, training=False)
 
-        self._forward = lambda x: forward(x).numpy()
+        # One thread at a time enters the TensorFlow pass: a worker's bulk lanes and live path
+        # call beside each other, which only ONNX Runtime's sessions are documented to take.
+        serial = threading.Lock()
+
+        def tf_forward(x: np.ndarray, single_thread: bool = False) -> np.ndarray:
+            with serial:
+                return forward(x).numpy()
+
+        self._forward = tf_forward
         self.runtime = "tensorflow"
         if runtime != "tensorflow":
             self._use_onnx(runtime == "onnx")
@@ -76,11 +85,13 @@ class Classifier:
             log.info("ONNX Runtime cannot serve this model (%s): TensorFlow serves it", exc)
             return
 
-        def forward(x: np.ndarray) -> np.ndarray:
+        def forward(x: np.ndarray, single_thread: bool = False) -> np.ndarray:
             # A live frame is usually alone in its pass (or with one other). For 1-2 rows a
             # second thread saves 0.1-0.2 ms of wall time at 1.3-1.5x the CPU; from 4 rows on
             # it cuts the wall time by ~40% for ~1.1x. `bench/inference.py --onnx-threads`
-            chosen = one_thread if len(x) <= ONE_THREAD_ROWS else session
+            # Sessions take concurrent calls: bulk lanes (worker/batcher.py) ask for one
+            # thread each and run side by side.
+            chosen = one_thread if single_thread or len(x) <= ONE_THREAD_ROWS else session
             return chosen.run(None, {"digits": x})[0]
 
         self._forward = forward
@@ -91,15 +102,16 @@ class Classifier:
         """10, or 11 for a model with the "not a digit" class."""
         return int(self.model.outputs[0].shape[-1])
 
-    def raw(self, digits: np.ndarray) -> np.ndarray:
-        """The model's own softmax (n, classes), uncalibrated, in one forward pass."""
+    def raw(self, digits: np.ndarray, single_thread: bool = False) -> np.ndarray:
+        """The model's own softmax (n, classes), uncalibrated, in one forward pass;
+        `single_thread`: on one ONNX Runtime thread (a bulk lane's pass)."""
         if len(digits) == 0:
             return np.zeros((0, self.classes), np.float32)
-        return self._forward(np.ascontiguousarray(digits, dtype=np.uint8))
+        return self._forward(np.ascontiguousarray(digits, dtype=np.uint8), single_thread)
 
-    def score(self, digits: np.ndarray) -> np.ndarray:
+    def score(self, digits: np.ndarray, single_thread: bool = False) -> np.ndarray:
         """Scored rows (n, 12): calibrated probabilities, confidence, rejection code."""
-        return score_rows(self.raw(digits), self.calibration)
+        return score_rows(self.raw(digits, single_thread), self.calibration)
 
     def predict(self, digits: np.ndarray) -> np.ndarray:
         """Calibrated digit probabilities (n, 10) for uint8 digits (n, 28, 28)."""

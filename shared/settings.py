@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_batch_items: int = 20_000
     max_batch_bytes: int = 64 * 1024 * 1024  # one batch request; 20,000 PNG digits are ~10 MB
     batch_chunk_size: int = 128  # images per batch task; two make one forward pass
+    # Batch forward passes a worker runs side by side, one thread each (worker/batcher.py);
+    # 0: one per core this process may use.
+    bulk_lanes: int = 0
     batch_ttl_s: int = 24 * 3600
     # JSON batch bodies above this are read by a child process of the web (webapp/batch_body.py)
     batch_inline_max_bytes: int = 1024 * 1024

@@ -2,22 +2,26 @@
 
 A lone frame goes straight to the model (no timer, so no added delay); frames that arrive
 while a pass runs are gathered into the next one, as Triton's dynamic batcher does with a
-zero queue delay. One pass runs at a time: on an idle batcher the caller of `classify` runs
-it in its own thread, else the loop thread runs the next one; the model is never entered
-concurrently.
+zero queue delay. One live pass runs at a time: on an idle batcher the caller of `classify`
+runs it in its own thread, else the loop thread runs the next one.
 
 Two priorities: live requests (someone waits for each answer) and bulk ones (batch chunks).
-Whenever a live request waits, the next pass holds live requests only, so a live frame waits
-for at most the pass already running; bulk requests fill every other pass, back to back, so a
-lone batch keeps the model busy.
+With bulk lanes (a worker's default), bulk requests never share the live path: `bulk_lanes`
+lane threads each run passes of waiting bulk requests side by side, each pass on ONE thread
+of ONNX Runtime (`bulk_predict`). On two cores, two one-thread passes at once classified a
+batch ~20-35% faster than one two-thread pass at a time beside the chunks' preprocessing: a
+pass split across both cores waits for its slower half whenever preprocessing takes a core
+(`python bench/batch.py`, README "Benchmarks"). A live frame then waits for no bulk pass at
+all, only shares the CPU. Without lanes (`bulk_lanes=0`), bulk requests fill every pass the
+live path leaves free, back to back, and whenever a live request waits the next pass holds
+live requests only, so a live frame waits for at most the pass already running.
 
 Shadow mode (issue 12): a live request may carry a second model (an admin's shadow version).
 The loop iteration that runs its pass also runs ONE extra pass per shadow model over the rows
 that asked for it, on the `shadow-pass` thread and at the same time as the active pass
 (TensorFlow leaves the GIL while it computes, and the machine has a second core): the admin's
 frame then waits for the longer of the two passes, not for both in turn, and requests without
-a shadow never wait for it. Each model is still entered by one pass at a time: the active one
-by whoever runs the pass, shadow models on the shadow-pass thread.
+a shadow never wait for it.
 """
 
 from __future__ import annotations
@@ -67,18 +71,27 @@ class ShadowedResult:
 class MicroBatcher:
     """Feeds a predict function from many threads, merging whatever is waiting, live first."""
 
-    def __init__(self, predict: PredictFn, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, predict: PredictFn, max_batch: int = MAX_BATCH,
+                 bulk_predict: PredictFn | None = None, bulk_lanes: int = 0) -> None:
+        """`bulk_predict` (safe to call beside `predict` and beside itself) serves bulk
+        requests on `bulk_lanes` threads; without it, or with 0 lanes, `predict` serves all."""
         self._predict = predict
         self._max_batch = max_batch
         self._live: deque[_Request] = deque()
         self._bulk: deque[_Request] = deque()
-        self._cond = threading.Condition()
-        self._running = False  # a pass is being run (by the loop thread or by a caller)
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)  # the live path: loop thread or a caller
+        self._bulk_ready = threading.Condition(lock)  # the lanes
+        self._running = False  # a live-path pass is being run (by the loop thread or a caller)
+        self._lanes = bulk_lanes if bulk_predict is not None else 0
         self.batches = 0
         self.items = 0
         self._shadow_pool = ThreadPoolExecutor(1, thread_name_prefix="shadow-pass")
         self._thread = threading.Thread(target=self._loop, name="micro-batcher", daemon=True)
         self._thread.start()
+        for i in range(self._lanes):
+            threading.Thread(target=self._lane, args=(bulk_predict,), name=f"bulk-lane-{i}",
+                             daemon=True).start()
 
     def submit(self, digits: np.ndarray, live: bool = False) -> Future:
         """Queue uint8 digits (n,28,28); the future resolves to (probabilities, version)."""
@@ -93,10 +106,18 @@ class MicroBatcher:
 
     def _queue(self, request: _Request, live: bool) -> Future:
         with self._cond:
-            (self._live if live else self._bulk).append(request)
-            if not self._running:  # else whoever runs hands the rest on when its pass ends
-                self._cond.notify()
+            if live or not self._lanes:
+                (self._live if live else self._bulk).append(request)
+                if not self._running:  # else whoever runs hands the rest on when it ends
+                    self._cond.notify()
+            else:
+                self._bulk.append(request)
+                self._bulk_ready.notify()
         return request.future
+
+    def _live_path_has_work(self) -> bool:
+        """Under the lock: requests the live path serves (bulk ones too when no lanes)."""
+        return bool(self._live or (self._bulk and not self._lanes))
 
     def classify(self, digits: np.ndarray, timeout: float | None = 60.0,
                  live: bool = False) -> tuple:
@@ -109,23 +130,28 @@ class MicroBatcher:
         (`python bench/batcher_handoff.py`).
         """
         request = _Request(digits, Future())
+        if not live and self._lanes:
+            return self._queue(request, live).result(timeout)
         with self._cond:
             (self._live if live else self._bulk).append(request)
             batch = None if self._running else self._take_now()
         while batch is not None:
-            self._serve(batch)
+            self._serve(batch, self._predict)
             with self._cond:
-                if request.future.done() or not (self._live or self._bulk):
+                if request.future.done() or not self._live_path_has_work():
                     self._pass_ended()
                     break
                 batch = self._take_now()
         return request.future.result(timeout)
 
     def _take_now(self) -> list[_Request]:
-        """Under the lock, with work waiting: claim the model, then take all waiting live
-        requests, else bulk ones, up to max_batch."""
+        """Under the lock, with work waiting: claim the live path, then take all waiting live
+        requests, else (no lanes) bulk ones, up to max_batch."""
         self._running = True
-        source = self._live if self._live else self._bulk
+        return self._take(self._live if self._live else self._bulk)
+
+    def _take(self, source: deque[_Request]) -> list[_Request]:
+        """Under the lock: whole requests from `source` (not empty), up to max_batch rows."""
         taken = [source.popleft()]
         size = len(taken[0].digits)
         while source and size < self._max_batch:
@@ -134,22 +160,31 @@ class MicroBatcher:
         return taken
 
     def _pass_ended(self) -> None:
-        """Under the lock: release the model; the loop thread takes over what is left."""
+        """Under the lock: release the live path; the loop thread takes over what is left."""
         self._running = False
-        if self._live or self._bulk:
+        if self._live_path_has_work():
             self._cond.notify()
 
     def _loop(self) -> None:
         while True:
             with self._cond:
-                while self._running or not (self._live or self._bulk):
+                while self._running or not self._live_path_has_work():
                     self._cond.wait()
                 batch = self._take_now()
-            self._serve(batch)
+            self._serve(batch, self._predict)
             with self._cond:
                 self._running = False  # this loop goes on with whatever is left
 
-    def _serve(self, taken: list[_Request]) -> None:
+    def _lane(self, predict: PredictFn) -> None:
+        """A bulk lane: one pass of waiting bulk requests after another."""
+        while True:
+            with self._bulk_ready:
+                while not self._bulk:
+                    self._bulk_ready.wait()
+                batch = self._take(self._bulk)
+            self._serve(batch, predict)
+
+    def _serve(self, taken: list[_Request], predict: PredictFn) -> None:
         """One forward pass over `taken` (and its shadow passes); never raises."""
         try:
             # a request whose caller gave up (cancelled) costs no model time
@@ -160,15 +195,16 @@ class MicroBatcher:
             try:
                 stacked = np.concatenate([r.digits for r in batch])
                 with MODEL_SECONDS.time():
-                    probs, version = self._predict(stacked)
+                    probs, version = predict(stacked)
             except Exception as exc:  # never kill the loop: fail these requests only
                 log.exception("forward pass failed for %d requests", len(batch))
                 ERRORS.labels("forward_pass").inc()
                 for r in batch:
                     r.future.set_exception(exc)
                 return
-            self.batches += 1
-            self.items += len(stacked)
+            with self._cond:  # lanes and the live path count side by side
+                self.batches += 1
+                self.items += len(stacked)
             record_pass(len(stacked))
             start, shadowed = 0, []
             for r in batch:

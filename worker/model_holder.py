@@ -53,6 +53,11 @@ class ModelHolder:
         model = self.current()
         return model.score(digits), model.version
 
+    def predict_bulk(self, digits: np.ndarray) -> tuple[np.ndarray, int | None]:
+        """`predict` on one thread of the model, for a bulk lane beside others."""
+        model = self.current()
+        return model.score(digits, single_thread=True), model.version
+
     def load_version(self, version: int) -> Classifier:
         """Any published version, loaded and warmed up beside the serving one (a shadow,
         worker/shadow_models.py); the serving model is untouched."""

@@ -3,6 +3,7 @@ before a fork), from the settings the entry point read."""
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 
@@ -40,9 +41,16 @@ def start_runtime(settings: Settings, hostname: str | None = None) -> Runtime:
             _runtime = Runtime(settings=settings, redis=redis_client(settings.redis_url),
                                holder=holder,
                                batcher=MicroBatcher(holder.predict,
-                                                    max_batch=2 * settings.batch_chunk_size),
+                                                    max_batch=2 * settings.batch_chunk_size,
+                                                    bulk_predict=holder.predict_bulk,
+                                                    bulk_lanes=bulk_lanes(settings)),
                                shadows=ShadowModels(holder.load_version, holder.current))
         return _runtime
+
+
+def bulk_lanes(settings: Settings) -> int:
+    """Side-by-side batch passes: BULK_LANES, else one per core this process may use."""
+    return settings.bulk_lanes or len(os.sched_getaffinity(0))
 
 
 def get_runtime() -> Runtime:

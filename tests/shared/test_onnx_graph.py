@@ -3,6 +3,8 @@ know falls back to TensorFlow instead of serving a wrong graph."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -49,6 +51,29 @@ def test_the_bundled_model_is_served_by_onnx_runtime_with_the_same_answers() -> 
     x = _digits(7, seed=7)
     np.testing.assert_allclose(np.concatenate([onnx.raw(x[:1]), onnx.raw(x[1:3])]),
                                onnx.raw(x)[:3], atol=1e-6)
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "tensorflow"])
+def test_single_thread_passes_side_by_side_give_the_same_rows(runtime: str) -> None:
+    """A worker's bulk lanes call `score(single_thread=True)` from several threads beside
+    the live path's calls (ONNX Runtime takes them at once; TensorFlow one after another)."""
+    clf = Classifier(BUNDLED_DIR, runtime=runtime)
+    x = _digits(64, seed=5)
+    want = clf.score(x)
+    got: dict[int, np.ndarray] = {}
+
+    def lane(i: int) -> None:
+        for _ in range(3):
+            got[i] = clf.score(x, single_thread=i % 2 == 0)
+
+    threads = [threading.Thread(target=lane, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(got) == [0, 1, 2, 3]
+    for rows in got.values():
+        np.testing.assert_allclose(rows, want, atol=1e-6)
 
 
 def test_an_unknown_layer_is_refused_and_tensorflow_serves(tmp_path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future
 
 import numpy as np
@@ -285,3 +286,44 @@ def test_callers_from_many_threads_never_enter_the_model_at_once() -> None:
     assert all(rows == [key // 100] for key, rows in results.items())  # each its own rows
     assert model.most_inside == 1  # one pass at a time, whoever ran it
     assert batcher.items == 160
+
+
+def test_bulk_lanes_run_bulk_passes_side_by_side_and_never_more() -> None:
+    live_model, bulk_model = ThreadRecordingModel(), ThreadRecordingModel(block_first=True)
+    batcher = MicroBatcher(live_model, max_batch=4, bulk_predict=bulk_model, bulk_lanes=2)
+    bulk = [batcher.submit(frames(*range(10 * i, 10 * i + 4))) for i in range(5)]
+    assert bulk_model.entered.wait(WAIT)
+    for _ in range(1000):  # the second lane enters while the first is held
+        if bulk_model.inside == 2:
+            break
+        time.sleep(0.01)
+    bulk_model.release.set()
+    assert [tags_of(f.result(WAIT)) for f in bulk] == [list(range(10 * i, 10 * i + 4))
+                                                      for i in range(5)]
+    assert bulk_model.most_inside == 2  # two lanes, side by side, and never a third
+    assert bulk_model.sizes == [4] * 5  # each pass at most max_batch rows
+    assert set(bulk_model.threads) <= {"bulk-lane-0", "bulk-lane-1"}
+    assert live_model.sizes == []  # bulk rows never go through the live path
+    assert batcher.items == 20 and batcher.batches == 5
+
+
+def test_a_live_request_waits_for_no_bulk_lane() -> None:
+    live_model, bulk_model = ThreadRecordingModel(), ThreadRecordingModel(block_first=True)
+    batcher = MicroBatcher(live_model, max_batch=4, bulk_predict=bulk_model, bulk_lanes=2)
+    held = [batcher.submit(frames(*range(4))) for _ in range(2)]  # both lanes held
+    assert bulk_model.entered.wait(WAIT)
+    assert tags_of(batcher.classify(frames(7), live=True, timeout=WAIT)) == [7]
+    assert not any(f.done() for f in held)  # answered while every lane was still busy
+    bulk_model.release.set()
+    assert all(len(tags_of(f.result(WAIT))) == 4 for f in held)
+    assert live_model.sizes == [1]
+
+
+def test_a_failing_lane_pass_fails_only_its_requests_and_the_lane_goes_on() -> None:
+    live_model, bulk_model = FakeModel(), FakeModel(fail_when=13)
+    batcher = MicroBatcher(live_model, max_batch=2, bulk_predict=bulk_model, bulk_lanes=1)
+    bad = batcher.submit(frames(12, 13))
+    with pytest.raises(RuntimeError, match="tag 13"):
+        bad.result(WAIT)
+    assert tags_of(batcher.classify(frames(1, 2), timeout=WAIT)) == [1, 2]  # bulk, by a lane
+    assert bulk_model.sizes == [2, 2] and live_model.sizes == []
