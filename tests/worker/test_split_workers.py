@@ -1,12 +1,14 @@
 """The layout `digitflow up` runs: a live worker and a niced batch-only worker per slot.
 
 Real redis-server, real Celery workers, real web server. Checked: each worker serves only
-its queue (answers name the worker), the batch-only worker runs at BACKGROUND_NICE, and a
-JSON batch big enough to be read by the web's child process completes.
+its queue (answers name the worker), the batch-only worker runs at BACKGROUND_NICE and in the
+SCHED_IDLE class (every thread), and a JSON batch big enough to be read by the web's child
+process completes.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -34,6 +36,10 @@ def test_live_and_batch_workers_split_the_work(redis_server: RedisServer, tmp_pa
         live_proc, batch_proc = (psutil.Process(p.pid) for p in stack.workers)
         nice = Settings().background_nice
         assert nice > 0 and batch_proc.nice() == min(19, live_proc.nice() + nice)
+        # every thread of the batch worker (its lanes too) gives way to live work at once
+        idle = {os.sched_getscheduler(t.id) for t in batch_proc.threads()}
+        assert idle == {os.SCHED_IDLE}, idle
+        assert os.sched_getscheduler(live_proc.pid) == os.SCHED_OTHER
 
         body = {"images": [{"pixels": img.tolist()} for img in images[:1500]]}
         resp = requests.post(f"{stack.url}/api/batches", json=body, timeout=120)
