@@ -9,12 +9,13 @@ Two priorities: live requests (someone waits for each answer) and bulk ones (bat
 With bulk lanes (a worker's default), bulk requests never share the live path: `bulk_lanes`
 lane threads each run passes of waiting bulk requests side by side, each pass on ONE thread
 of ONNX Runtime (`bulk_predict`). On two cores, two one-thread passes at once classified a
-batch ~20-35% faster than one two-thread pass at a time beside the chunks' preprocessing: a
-pass split across both cores waits for its slower half whenever preprocessing takes a core
-(`python bench/batch.py`, README "Benchmarks"). A live frame then waits for no bulk pass at
-all, only shares the CPU. Without lanes (`bulk_lanes=0`), bulk requests fill every pass the
-live path leaves free, back to back, and whenever a live request waits the next pass holds
-live requests only, so a live frame waits for at most the pass already running.
+batch 1.17x faster than one two-thread pass at a time beside the chunks' preprocessing (8
+runs each, alternated): a pass split across both cores waits for its slower half whenever
+preprocessing takes a core (`python bench/batch.py`, README "Benchmarks"). A live frame
+then waits for no bulk pass at all, only shares the CPU. Without lanes (`bulk_lanes=0`),
+bulk requests fill every pass the live path leaves free, back to back, and whenever a live
+request waits the next pass holds live requests only, so a live frame waits for at most the
+pass already running.
 
 Shadow mode (issue 12): a live request may carry a second model (an admin's shadow version).
 The loop iteration that runs its pass also runs ONE extra pass per shadow model over the rows
