@@ -22,7 +22,7 @@ The loop iteration that runs its pass also runs ONE extra pass per shadow model 
 that asked for it, on the `shadow-pass` thread and at the same time as the active pass
 (TensorFlow leaves the GIL while it computes, and the machine has a second core): the admin's
 frame then waits for the longer of the two passes, not for both in turn, and requests without
-a shadow never wait for it.
+a shadow never wait for it. A shadow model is entered by the shadow-pass thread only.
 """
 
 from __future__ import annotations
