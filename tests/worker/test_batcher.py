@@ -310,13 +310,14 @@ def test_bulk_lanes_run_bulk_passes_side_by_side_and_never_more() -> None:
 def test_a_live_request_waits_for_no_bulk_lane() -> None:
     live_model, bulk_model = ThreadRecordingModel(), ThreadRecordingModel(block_first=True)
     batcher = MicroBatcher(live_model, max_batch=4, bulk_predict=bulk_model, bulk_lanes=2)
-    held = [batcher.submit(frames(*range(4))) for _ in range(2)]  # both lanes held
+    held = [batcher.submit(frames(*range(4))) for _ in range(3)]  # 2 lanes held, 1 waits
     assert bulk_model.entered.wait(WAIT)
     assert tags_of(batcher.classify(frames(7), live=True, timeout=WAIT)) == [7]
     assert not any(f.done() for f in held)  # answered while every lane was still busy
     bulk_model.release.set()
     assert all(len(tags_of(f.result(WAIT))) == 4 for f in held)
-    assert live_model.sizes == [1]
+    # the waiting bulk request went to a lane, never to the live path that had just run
+    assert live_model.sizes == [1] and bulk_model.sizes == [4, 4, 4]
 
 
 def test_a_failing_lane_pass_fails_only_its_requests_and_the_lane_goes_on() -> None:
