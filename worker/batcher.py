@@ -42,8 +42,8 @@ from worker.shadow_models import ScoringModel
 log = logging.getLogger(__name__)
 
 # Rows per forward pass by default; the worker uses two batch chunks (2 x Settings.
-# batch_chunk_size): large enough for the model's batched speed, small enough that a live
-# frame arriving mid-pass waits for little.
+# batch_chunk_size): large enough for the model's batched speed, small enough that, without
+# lanes, a live frame arriving mid-pass waits for little.
 MAX_BATCH = 256
 
 # predict(digits uint8 (n,28,28)) -> (probabilities (n,10), model version)
@@ -122,7 +122,8 @@ class MicroBatcher:
 
     def classify(self, digits: np.ndarray, timeout: float | None = 60.0,
                  live: bool = False) -> tuple:
-        """Blocking form of `submit`; when no pass is running, the caller runs it.
+        """Blocking form of `submit`; when no live-path pass is running, the caller runs it
+        (a bulk request with lanes only waits: a lane runs it).
 
         The calling thread then serves passes (its own request with whatever else waits, live
         first) until its own request is answered, and leaves any rest to the loop thread. On
