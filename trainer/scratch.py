@@ -64,14 +64,18 @@ def _validation(data: TrainingData) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def _phase1_key(recipe: Recipe, data: TrainingData, paths: DataPaths) -> str:
-    """What phase 1 depends on: its settings, the non-pen data and where it came from."""
+    """What phase 1 depends on: its settings, the sets it trains on (MNIST, and USPS when
+    `usps_in_phase1`) and where they came from, so a run without USPS, or with another USPS
+    folder or split, never reuses a phase 1 trained on different data."""
     fields = {k: v for k, v in asdict(recipe).items() if k in
               ("epochs", "batch_size", "learning_rate", "lr_floor", "augment", "hparams",
                "seed", "usps_in_phase1", "negatives_pool", "negatives_per_epoch",
                "calibration_holdout")}
-    blob = json.dumps([fields, paths.describe()["mnist"],
-                       {s.name: len(s) for s in split_base(data)[0]}], sort_keys=True,
-                      default=str)
+    base, others = split_base(data)
+    sets = base + others if recipe.usps_in_phase1 else base
+    where = paths.describe()
+    blob = json.dumps([fields, where["mnist"], where["usps"] if recipe.usps_in_phase1 else None,
+                       {s.name: len(s) for s in sets}], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
