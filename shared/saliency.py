@@ -1,16 +1,19 @@
 """What the model looked at: occlusion saliency, computed in one batched forward pass.
 
-The digit is copied once per 4x4 patch (a 7x7 grid) with that patch blanked (ink set to the
+The digit is copied once per 7x7 patch (a 4x4 grid) with that patch blanked (ink set to the
 background, 0), and the copies go through the model together with the original, as one batch
 of 1 + k rows: one forward pass, so no gradient and no second graph. Blanking a patch with no
 ink changes nothing (its saliency is 0 by definition), so only patches that hold ink are sent:
-k is about 15-25 for a digit, at most 49. A pixel's saliency is how much the predicted digit's
+k is about 9 for a digit, at most 16. A pixel's saliency is how much the predicted digit's
 probability falls when its patch is blanked (drops only: a patch whose removal makes the
 digit *more* likely counts 0), scaled so the largest is 1.
 
-(A first version sent all 169 patches of a stride-2 grid: `bench/explain.py` measured a live
-frame with explain at 14x the time of one without on the loaded 2-core machine, and other
-clients' frames 17x slower beside it, since the pass was 170 rows of a two-member ensemble.)
+Why this grid: issue 12 allows an explained live frame 2x the latency of a plain one. A
+first version sent all 169 patches of a stride-2 grid: `bench/explain.py` measured 14x on the
+loaded 2-core machine (and other clients' frames 17x slower beside it). A 7x7 grid of 4x4
+patches (about 18 rows) measured 2.35x, 2.21x and 2.28x at p50 once plain frames had become
+~10 ms (stop 22); this 4x4 grid of 7x7 patches, 1.83x, at the cost of a coarser map: 7-pixel
+blocks, about a stroke's length, enough to show which part of the digit decided it.
 
 Pure numpy, TensorFlow-free: the worker hands the stack to its micro-batcher, tests hand it
 to any function.
@@ -23,8 +26,8 @@ from collections.abc import Callable
 import numpy as np
 
 SIDE = 28
-PATCH = 4
-STRIDE = 4
+PATCH = 7  # 28 = 4 x 7: the grid covers the image exactly
+STRIDE = 7
 DECIMALS = 3
 
 

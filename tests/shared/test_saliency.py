@@ -31,18 +31,22 @@ def quadrant_model(stack: np.ndarray) -> np.ndarray:
 def test_the_stack_is_the_digit_then_one_blanked_patch_each() -> None:
     digit = np.full((28, 28), 200, np.uint8)
     origins = inked_origins(digit)
-    assert origins == patch_origins() and len(origins) == 49  # a 7x7 grid of 4x4 patches
+    assert origins == patch_origins() and len(origins) == 16  # a 4x4 grid of 7x7 patches
     stack = occlusion_stack(digit, origins)
-    assert stack.shape == (50, 28, 28)
+    assert stack.shape == (17, 28, 28)
     assert (stack[0] == 200).all()
-    assert (stack[1, :4, :4] == 0).all() and (stack[1, 4:, :] == 200).all()
-    assert ((stack[1:] == 0).sum(axis=(1, 2)) == 16).all()
+    assert (stack[1, :7, :7] == 0).all() and (stack[1, 7:, :] == 200).all()
+    assert ((stack[1:] == 0).sum(axis=(1, 2)) == 49).all()
+    covered = np.zeros((28, 28), int)  # the grid covers every pixel exactly once
+    for r, c in origins:
+        covered[r : r + 7, c : c + 7] += 1
+    assert (covered == 1).all()
 
 
 def test_only_patches_with_ink_are_sent() -> None:
     digit = np.zeros((28, 28), np.uint8)
-    digit[5:10, 13:15] = 255  # rows 4-11 x cols 12-15: 2 x 1 patches of the grid
-    assert inked_origins(digit) == [(4, 12), (8, 12)]
+    digit[5:10, 15:17] = 255  # rows 0-13 x cols 14-20: 2 x 1 patches of the grid
+    assert inked_origins(digit) == [(0, 14), (7, 14)]
 
 
 def test_saliency_lies_where_the_model_looks() -> None:
