@@ -50,5 +50,10 @@ def status(job_id: str):  # type: ignore[no-untyped-def]
     if job is None:
         raise NotFound(f"no training job {job_id[:64]!r}")
     if job["status"] in ("queued", "running") and jobs.lock_holder(r) != job_id:
-        job.update(status="failed", message="the trainer stopped before finishing this job")
+        # The trainer saves its final status *before* it releases the lock, so a job that just
+        # finished between the two reads above shows its final status on a second read; only
+        # one still unfinished with the lock gone was lost with its trainer.
+        job = jobs.load_job(r, job_id) or job
+        if job["status"] in ("queued", "running"):
+            job.update(status="failed", message="the trainer stopped before finishing this job")
     return jsonify(job)

@@ -52,6 +52,26 @@ def test_a_job_whose_lock_is_gone_reads_as_failed(app: Flask, client: FlaskClien
     assert client.get(f"/api/train/{job_id}").get_json()["status"] == "failed"
 
 
+def test_a_job_that_finishes_between_the_reads_is_not_failed(app: Flask, client: FlaskClient,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """The trainer saves its final status, then releases the lock. A status read that saw the
+    job running and then the lock gone must not call the finished job failed (seen in CI)."""
+    r = app.extensions["digitflow"].redis
+    job_id = client.post("/api/train", headers=AUTH).get_json()["job_id"]
+    jobs.save_job(r, job_id, status="running")
+    holder = jobs.lock_holder
+
+    def trainer_finishes_now(redis_: object) -> str | None:
+        jobs.save_job(r, job_id, status="rejected", version=2)  # as trainer/tasks.py does
+        jobs.release_lock(r, job_id)
+        return holder(redis_)
+
+    monkeypatch.setattr(jobs, "lock_holder", trainer_finishes_now)
+    status = client.get(f"/api/train/{job_id}").get_json()
+    assert status["status"] == "rejected" and status["version"] == 2
+
+
 @pytest.mark.parametrize("body", [{"epochs": 0}, {"epochs": "3"}, {"epochs": 51}, {"x": 1}])
 def test_bad_train_body_is_a_400(client: FlaskClient, body: dict) -> None:
     assert client.post("/api/train", json=body, headers=AUTH).status_code == 400
