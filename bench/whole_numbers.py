@@ -11,7 +11,7 @@ and saves a PNG of a sample of the misses. Seeded: the same command gives the sa
 
     python bench/whole_numbers.py                      # 1000 numbers of each kind
     python bench/whole_numbers.py --n 300 --seed 1
-    python bench/whole_numbers.py --n 4000              # +-0.26 points near 97% (1000: +-0.55)
+    python bench/whole_numbers.py --n 4000              # +-0.27 points near 97% (1000: +-0.54)
     python bench/whole_numbers.py --tune --n 3000      # fit the reading choice (held-out train)
 """
 
@@ -165,7 +165,7 @@ def miss_kinds(cases: list[Case], answers: list[dict]) -> dict[str, int]:
 
 
 def standard_error(rate: float, n: float) -> float:
-    """A binomial rate's standard error: 1,000 numbers near 97% are read to about +-0.55
+    """A binomial rate's standard error: 1,000 numbers near 97% are read to about +-0.54
     points, so a figure this close to its target needs a larger `--n` to tell."""
     return math.sqrt(rate * (1.0 - rate) / n) if n else 0.0
 

@@ -17,6 +17,7 @@ from shared.redis_keys import RECENT_CAP, RECENT_TRAIN_JOBS, TRAIN_LOCK, train_j
 
 LOCK_TTL_S = 900  # the default of Settings.train_lock_ttl_s (TRAIN_LOCK_TTL_S)
 JOB_TTL_S = 7 * 24 * 3600
+UNFINISHED = ("queued", "running")  # a job's statuses before its trainer saves the last
 
 
 # Set the lock if free and answer with the previous holder, in one atomic step (Redis 6.2,

@@ -49,11 +49,11 @@ def status(job_id: str):  # type: ignore[no-untyped-def]
     job = jobs.load_job(r, job_id)
     if job is None:
         raise NotFound(f"no training job {job_id[:64]!r}")
-    if job["status"] in ("queued", "running") and jobs.lock_holder(r) != job_id:
+    if job["status"] in jobs.UNFINISHED and jobs.lock_holder(r) != job_id:
         # The trainer saves its final status *before* it releases the lock, so a job that just
         # finished between the two reads above shows its final status on a second read; only
         # one still unfinished with the lock gone was lost with its trainer.
         job = jobs.load_job(r, job_id) or job
-        if job["status"] in ("queued", "running"):
+        if job["status"] in jobs.UNFINISHED:
             job.update(status="failed", message="the trainer stopped before finishing this job")
     return jsonify(job)

@@ -12,6 +12,7 @@ import requests
 
 from devtools.sio import RecordingClient
 from devtools.stack import training_stack
+from shared import train_jobs as jobs
 from shared.model_store import ModelStore
 from trainer.recipe import Recipe
 
@@ -32,7 +33,7 @@ def _wait(url: str, job_id: str, seconds: float = 900) -> dict:
     deadline = time.monotonic() + seconds
     while True:
         job = requests.get(f"{url}/api/train/{job_id}", timeout=10).json()
-        if job["status"] not in ("queued", "running") or time.monotonic() > deadline:
+        if job["status"] not in jobs.UNFINISHED or time.monotonic() > deadline:
             return job
         time.sleep(1)
 
